@@ -1,0 +1,46 @@
+/// The checks of a running configuration, asked in order at each stage. Scores add up; the first
+/// check that refuses ends the stage, and so does an `accept` (an allowlist hit skips the rest).
+public struct Policy: Sendable {
+    public let checks: [any PolicyCheck]
+
+    public init(checks: [any PolicyCheck]) {
+        self.checks = checks
+    }
+
+    public func evaluate(_ query: PolicyQuery) -> PolicyAnswer {
+        var combined = Decision.pass
+        for (index, check) in checks.enumerated() {
+            switch check.evaluate(query) {
+            case .now(let decision):
+                if Policy.merge(decision, into: &combined) { return .now(combined) }
+            case .later(let wait):
+                let rest = Array(checks[(index + 1)...])
+                let soFar = combined
+                return .later {
+                    var combined = soFar
+                    if Policy.merge(await wait(), into: &combined) { return combined }
+                    for check in rest {
+                        let decision: Decision
+                        switch check.evaluate(query) {
+                        case .now(let ready): decision = ready
+                        case .later(let waitMore): decision = await waitMore()
+                        }
+                        if Policy.merge(decision, into: &combined) { return combined }
+                    }
+                    return combined
+                }
+            }
+        }
+        return .now(combined)
+    }
+
+    /// Adds `decision` to `combined`; returns true when the stage is decided.
+    static func merge(_ decision: Decision, into combined: inout Decision) -> Bool {
+        combined.score += decision.score
+        combined.hits += decision.hits
+        guard decision.verdict != .continue else { return false }
+        combined.verdict = decision.verdict
+        combined.reply = decision.reply
+        return true
+    }
+}

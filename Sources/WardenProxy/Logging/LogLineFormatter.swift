@@ -1,0 +1,181 @@
+import Foundation
+import Logging
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Renders one log event as one line, in logfmt or JSON.
+///
+/// Fields come in a fixed order so that lines read the same way every time: `ts`, `level`, `msg`,
+/// then the keys that identify a session and its outcome when present (``leadingKeys``), then
+/// the rest sorted by name.
+///
+/// logfmt: `key=value`, the value in double quotes when it is empty or holds a space, `"`, `=`
+/// or a character that does not print; inside quotes `"` and `\` are escaped, and so are
+/// control, format and separator characters (`\n`, `\t`, `\u202e`), so that a hostile value
+/// can neither start a new line nor reorder the text on a terminal.
+///
+/// JSON: one object per line, strings escaped per RFC 8259 7, the same unprintable characters
+/// written as `\u` escapes; integers and booleans given as metadata stay numbers and booleans.
+public struct LogLineFormatter: Sendable {
+    /// Keys that come right after `msg`, in this order (STYLE.md rule 15).
+    public static let leadingKeys = ["session", "client", "ref", "rule", "verdict"]
+    /// Keys the line itself uses; metadata with these names is written as `_ts`, `_level`, `_msg`.
+    static let reservedKeys: Set<String> = ["ts", "level", "msg"]
+
+    public var format: LogFormat
+
+    public init(format: LogFormat) {
+        self.format = format
+    }
+
+    /// The line for one event, without a newline.
+    public func line(time: Date, level: Logger.Level, message: String, metadata: Logger.Metadata) -> String {
+        var fields: [(String, Logger.MetadataValue)] = [
+            ("ts", .string(Self.timestamp(time))), ("level", .string(level.rawValue)), ("msg", .string(message)),
+        ]
+        for key in Self.leadingKeys {
+            if let value = metadata[key] { fields.append((key, value)) }
+        }
+        let leading = Set(Self.leadingKeys)
+        var rest: [(String, Logger.MetadataValue)] = []
+        for (key, value) in metadata where !leading.contains(key) {
+            rest.append((Self.reservedKeys.contains(key) ? "_" + key : key, value))
+        }
+        fields += rest.sorted { $0.0 < $1.0 }
+        switch format {
+        case .logfmt:
+            return fields.map { key, value in Self.logfmtKey(key) + "=" + Self.logfmtValue(Self.text(value)) }
+                .joined(separator: " ")
+        case .json:
+            return "{"
+                + fields.map { key, value in Self.jsonString(key) + ":" + Self.json(value) }.joined(separator: ",")
+                + "}"
+        }
+    }
+
+    /// RFC 3339 UTC with milliseconds: `2026-11-21T23:59:01.123Z`.
+    public static func timestamp(_ date: Date) -> String {
+        let milliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded())
+        var seconds = time_t(milliseconds.quotientRoundingDown(1000))
+        let fraction = Int(milliseconds - Int64(seconds) * 1000)
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        func pad(_ value: Int32, _ width: Int) -> String {
+            let digits = String(value)
+            return String(repeating: "0", count: max(0, width - digits.count)) + digits
+        }
+        return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))"
+            + "T\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2)).\(pad(Int32(fraction), 3))Z"
+    }
+
+    // MARK: logfmt
+
+    static func logfmtKey(_ key: String) -> String {
+        let cleaned = String(
+            String.UnicodeScalarView(
+                key.unicodeScalars.map { $0 == " " || $0 == "=" || $0 == "\"" || !isPrintable($0) ? "_" : $0 }
+            )
+        )
+        return cleaned.isEmpty ? "_" : cleaned
+    }
+
+    static func logfmtValue(_ value: String) -> String {
+        let needsQuotes =
+            value.isEmpty || value.unicodeScalars.contains { $0 == " " || $0 == "=" || $0 == "\"" || !isPrintable($0) }
+        guard needsQuotes else { return value }
+        var quoted = "\""
+        for scalar in value.unicodeScalars {
+            switch scalar {
+            case "\"": quoted += "\\\""
+            case "\\": quoted += "\\\\"
+            case "\n": quoted += "\\n"
+            case "\r": quoted += "\\r"
+            case "\t": quoted += "\\t"
+            case _ where !isPrintable(scalar):
+                quoted +=
+                    scalar.value <= 0xFFFF ? "\\u" + hex(scalar.value, width: 4) : "\\U" + hex(scalar.value, width: 8)
+            default: quoted.unicodeScalars.append(scalar)
+            }
+        }
+        return quoted + "\""
+    }
+
+    /// The text of a metadata value: arrays as `[a, b]`, dictionaries as `[k: v]` sorted by key.
+    static func text(_ value: Logger.MetadataValue) -> String {
+        switch value {
+        case .string(let string): string
+        case .stringConvertible(let convertible): convertible.description
+        case .array(let values): "[" + values.map(text).joined(separator: ", ") + "]"
+        case .dictionary(let dictionary):
+            "[" + dictionary.keys.sorted().map { "\($0): \(text(dictionary[$0]!))" }.joined(separator: ", ") + "]"
+        }
+    }
+
+    // MARK: JSON
+
+    static func json(_ value: Logger.MetadataValue) -> String {
+        switch value {
+        case .string(let string):
+            return jsonString(string)
+        case .stringConvertible(let convertible):
+            if convertible is any BinaryInteger || convertible is Bool { return convertible.description }
+            return jsonString(convertible.description)
+        case .array(let values):
+            return "[" + values.map(json).joined(separator: ",") + "]"
+        case .dictionary(let dictionary):
+            return "{"
+                + dictionary.keys.sorted().map { jsonString($0) + ":" + json(dictionary[$0]!) }.joined(separator: ",")
+                + "}"
+        }
+    }
+
+    static func jsonString(_ string: String) -> String {
+        var quoted = "\""
+        for scalar in string.unicodeScalars {
+            switch scalar {
+            case "\"": quoted += "\\\""
+            case "\\": quoted += "\\\\"
+            case "\n": quoted += "\\n"
+            case "\r": quoted += "\\r"
+            case "\t": quoted += "\\t"
+            case "\u{08}": quoted += "\\b"
+            case "\u{0C}": quoted += "\\f"
+            case _ where !isPrintable(scalar):
+                for unit in String(scalar).utf16 { quoted += "\\u" + hex(UInt32(unit), width: 4) }
+            default: quoted.unicodeScalars.append(scalar)
+            }
+        }
+        return quoted + "\""
+    }
+
+    // MARK: Characters
+
+    /// False for controls (C0, DEL, C1), format characters such as bidi overrides, separators
+    /// other than the ASCII space, private-use and unassigned code points.
+    static func isPrintable(_ scalar: Unicode.Scalar) -> Bool {
+        if scalar.isASCII { return scalar.value >= 0x20 && scalar.value != 0x7F }
+        switch scalar.properties.generalCategory {
+        case .control, .format, .lineSeparator, .paragraphSeparator, .spaceSeparator, .privateUse, .surrogate,
+            .unassigned:
+            return false
+        default:
+            return true
+        }
+    }
+
+    private static func hex(_ value: UInt32, width: Int) -> String {
+        let digits = String(value, radix: 16)
+        return String(repeating: "0", count: max(0, width - digits.count)) + digits
+    }
+}
+
+extension Int64 {
+    fileprivate func quotientRoundingDown(_ divisor: Int64) -> Int64 {
+        let quotient = self / divisor
+        return (self % divisor != 0 && (self < 0) != (divisor < 0)) ? quotient - 1 : quotient
+    }
+}

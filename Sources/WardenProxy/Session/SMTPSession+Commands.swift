@@ -1,0 +1,157 @@
+import Logging
+import NIOCore
+import NIOSMTP
+import SMTPCore
+import WardenPolicy
+
+extension SMTPSession {
+    /// A command the state machine found valid in sequence: policy first, then the upstream.
+    func process(_ command: SMTPCommand) {
+        if drainRequested, machine.phase != .transaction {
+            close(with: Self.shuttingDown)
+            return
+        }
+        switch command {
+        case .ehlo(let name), .helo(let name):
+            facts.helo = name
+            ask(.helo) { [self] decision in
+                if decision.verdict.refuses {
+                    refuse(decision, stage: .helo)
+                    return
+                }
+                write(machine.heloAccepted(command))
+                resetUpstreamTransaction()
+                armCommandDeadline()
+            }
+        case .mail(let mail):
+            mailCommand(mail)
+        case .rcpt(let rcpt):
+            rcptCommand(rcpt)
+        case .data:
+            startMessage()
+        case .rset:
+            recipients = []
+            facts.sender = nil
+            facts.recipients = []
+            write(SMTPServerReplies.ok)
+            resetUpstreamTransaction()
+            armCommandDeadline()
+        case .auth(let mechanism, let initialResponse):
+            startAuth(mechanism: mechanism, initialResponse: initialResponse)
+        default:
+            preconditionFailure("\(command.verb) is answered by the state machine")
+        }
+    }
+
+    private func mailCommand(_ mail: MailCommand) {
+        facts.sender = mail
+        facts.recipients = []
+        recipients = []
+        ask(.mail) { [self] decision in
+            if decision.verdict.refuses {
+                facts.sender = nil
+                refuse(decision, stage: .mail)
+                return
+            }
+            withUpstream { [self] connection in
+                let forwarded: MailCommand
+                switch UpstreamAdaptation.mail(mail, for: connection.capabilities) {
+                case .success(let adapted): forwarded = adapted
+                case .failure(let refusal):
+                    facts.sender = nil
+                    relayFailure(refusal.reply)
+                    return
+                }
+                relay(.mail(forwarded), on: connection) { [self] reply in
+                    if reply.isPositiveCompletion {
+                        machine.mailAccepted(mail)
+                        upstreamInTransaction = true
+                        write(reply)
+                        armCommandDeadline()
+                    } else {
+                        facts.sender = nil
+                        relayFailure(reply)
+                    }
+                }
+            }
+        }
+    }
+
+    private func rcptCommand(_ rcpt: RcptCommand) {
+        if let (decision, reference) = connectRefusal {
+            refuse(decision, stage: .connect, reference: reference)
+            return
+        }
+        ask(.rcpt, recipient: rcpt) { [self] decision in
+            if decision.verdict.refuses {
+                refuse(decision, stage: .rcpt)
+                return
+            }
+            withUpstream { [self] connection in
+                let forwarded = UpstreamAdaptation.rcpt(rcpt, for: connection.capabilities)
+                relay(.rcpt(forwarded), on: connection) { [self] reply in
+                    if reply.isPositiveCompletion {
+                        machine.rcptAccepted(rcpt)
+                        recipients.append(rcpt)
+                        facts.recipients.append(rcpt.forwardPath)
+                        write(reply)
+                        armCommandDeadline()
+                    } else {
+                        relayFailure(reply)
+                    }
+                }
+            }
+        }
+    }
+
+    /// The upstream's refusal, relayed unchanged, and counted against the error limit.
+    func relayFailure(_ reply: SMTPReply) {
+        write(reply)
+        if let closing = machine.commandFailed() { perform(closing) } else { armCommandDeadline() }
+    }
+}
+
+/// Converts a client's MAIL and RCPT for what the upstream offers: DSN, SIZE and AUTH
+/// parameters are dropped where it lacks them; SMTPUTF8 and 8BITMIME it lacks are refused
+/// clearly, since converting them is not Warden's job.
+enum UpstreamAdaptation {
+    struct Refusal: Error {
+        var reply: SMTPReply
+    }
+
+    static func mail(_ mail: MailCommand, for capabilities: UpstreamCapabilities) -> Result<MailCommand, Refusal> {
+        var adapted = mail
+        adapted.sourceRoute = []
+        var parameters: [ESMTPParameter] = []
+        for parameter in mail.parameters {
+            switch parameter.keyword {
+            case "SMTPUTF8":
+                guard capabilities.offers("SMTPUTF8") else {
+                    return .failure(Refusal(reply: SMTPReply(553, EnhancedStatusCode(5, 6, 7), "The mail server behind this gateway does not support SMTPUTF8")))
+                }
+            case "BODY" where parameter.value?.uppercased() == "8BITMIME":
+                guard capabilities.offers("8BITMIME") else {
+                    return .failure(Refusal(reply: SMTPReply(554, EnhancedStatusCode(5, 6, 3), "The mail server behind this gateway does not accept 8-bit content")))
+                }
+            case "SIZE", "AUTH":
+                guard capabilities.offers(parameter.keyword) else { continue }
+            case let keyword where SMTPParameterRules.dsnKeywords.contains(keyword):
+                guard capabilities.offers("DSN") else { continue }
+            default:
+                break
+            }
+            parameters.append(parameter)
+        }
+        adapted.parameters = parameters
+        return .success(adapted)
+    }
+
+    static func rcpt(_ rcpt: RcptCommand, for capabilities: UpstreamCapabilities) -> RcptCommand {
+        var adapted = rcpt
+        adapted.sourceRoute = []
+        if !capabilities.offers("DSN") {
+            adapted.parameters = rcpt.parameters.filter { !SMTPParameterRules.dsnKeywords.contains($0.keyword) }
+        }
+        return adapted
+    }
+}

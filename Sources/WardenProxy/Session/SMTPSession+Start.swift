@@ -1,0 +1,187 @@
+import Logging
+import NIOCore
+import NIOSMTP
+import NIOSSL
+import SMTPCore
+import WardenPolicy
+
+extension SMTPSession {
+    /// Reads a PROXY v1/v2 header from a trusted load balancer and takes the real client from it.
+    func readProxyHeader() {
+        do {
+            guard let header = try ProxyHeaderParser.parse(&input) else {
+                return
+            }
+            awaitingProxyHeader = false
+            if let source = header.sourceAddress, let port = header.sourcePort {
+                client.address = try? SocketAddress(ipAddress: source, port: port)
+                client.ip = IPAddress(source)
+            }
+            begin()
+            processInput()
+        } catch {
+            logger.warning("bad PROXY header", metadata: ["client": "\(client.address.map { "\($0)" } ?? "?")", "error": "\(error)"])
+            closing = true
+            context?.close(promise: nil)
+        }
+    }
+
+    /// The session proper starts: admission, the connect stage, the greeting.
+    func begin() {
+        facts.clientAddress = client.ip
+        facts.clientPort = client.address?.port ?? 0
+        logger[metadataKey: "client"] = "\(client.ip.map { "\($0)" } ?? "unknown")"
+        guard let context else { return }
+        let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        let eventLoop = context.eventLoop
+        let (admission, id) = runtime.registry.admit(
+            client: client.ip, maxSessions: configuration.server.maxSessions,
+            maxPerClient: configuration.server.maxSessionsPerClient
+        ) { force in
+            eventLoop.execute { loopBound.value.shutdownRequested(force: force) }
+        }
+        guard admission == .admitted, let id else {
+            refuseSession(admission)
+            return
+        }
+        registryID = id
+        runtime.metrics.sessionOpened(listener: listener.configuration.name)
+        logger.info("connect", metadata: ["listener": "\(listener.configuration.name)", "tls": "\(facts.tls)"])
+        ask(.connect) { decision in
+            self.connectDecided(decision)
+        }
+    }
+
+    private func refuseSession(_ admission: SessionRegistry.Admission) {
+        let reply: SMTPReply
+        switch admission {
+        case .shuttingDown:
+            reply = SMTPReply(421, EnhancedStatusCode(4, 3, 2), "\(hostname) Service shutting down, try again later")
+        case .tooManySessions:
+            reply = SMTPReply(421, EnhancedStatusCode(4, 7, 0), "\(hostname) Too many connections, try again later")
+        case .tooManyFromClient:
+            reply = SMTPReply(421, EnhancedStatusCode(4, 7, 0), "\(hostname) Too many connections from your address, try again later")
+        case .admitted:
+            preconditionFailure("refusing an admitted session")
+        }
+        let reference = nextReference()
+        runtime.metrics.refusal(reason: "\(admission)")
+        logger.info("refused", metadata: ["stage": "connect", "verdict": "disconnect", "ref": "\(reference)", "reason": "\(admission)"])
+        var withReference = reply
+        withReference.lines[0] += " [ref=\(reference)]"
+        close(with: withReference)
+    }
+
+    private func connectDecided(_ decision: Decision) {
+        switch decision.verdict {
+        case .disconnect:
+            refuse(decision, stage: .connect)
+        case .reject, .tempfail:
+            // Answered at RCPT (DESIGN.md section 3) so that the envelope is logged.
+            let reference = nextReference()
+            connectRefusal = (decision, reference)
+            logger.info("connect refusal deferred to RCPT", metadata: ["ref": "\(reference)"])
+            greet()
+        case .continue, .accept:
+            greet()
+        }
+    }
+
+    private func greet() {
+        write(SMTPReply(220, nil, "\(hostname) ESMTP Warden"))
+        flushIfNeeded()
+        arm(configuration.timeouts.greetingSeconds, "greeting")
+    }
+
+    /// SIGTERM: an idle session closes now; one inside a transaction finishes it first.
+    func shutdownRequested(force: Bool) {
+        guard !closing else { return }
+        drainRequested = true
+        if force || (!busy && machine.phase != .transaction && machine.phase != .data && machine.phase != .auth) {
+            close(with: Self.shuttingDown)
+        }
+    }
+
+    static let shuttingDown = SMTPReply(421, EnhancedStatusCode(4, 3, 2), "Service shutting down, try again later")
+
+    /// RFC 3207 4.2: write the 220, discard whatever the client pipelined after STARTTLS, and
+    /// start the handshake; the client must greet again.
+    func startTLS(_ reply: SMTPReply) {
+        guard let context, let tls = listener.tls else { return }
+        write(reply)
+        flushIfNeeded()
+        input.clear()
+        decoder = SMTPFrameDecoder(maxLineLength: decoder.maxLineLength, bareLineEndings: decoder.bareLineEndings)
+        upstream?.quit()
+        upstream = nil
+        facts.tls = true
+        facts.helo = nil
+        facts.authenticatedUser = nil
+        do {
+            try context.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls), position: .first)
+        } catch {
+            logger.warning("TLS start failed", metadata: ["error": "\(error)"])
+            closing = true
+            context.close(promise: nil)
+            return
+        }
+        arm(configuration.timeouts.greetingSeconds, "greeting")
+    }
+
+    // MARK: Policy
+
+    /// Asks the policy at `stage`; `then` runs on the event loop, at once when the answer is ready.
+    func ask(_ stage: PolicyStage, recipient: RcptCommand? = nil, then: @escaping (Decision) -> Void) {
+        let query = PolicyQuery(stage: stage, facts: facts, recipient: recipient)
+        switch settings.policy.evaluate(query) {
+        case .now(let decision):
+            then(decision)
+        case .later(let wait):
+            guard let context else { return }
+            busy = true
+            let promise = context.eventLoop.makePromise(of: Decision.self)
+            promise.completeWithTask { await wait() }
+            promise.futureResult.assumeIsolated().whenSuccess { [self] decision in
+                busy = false
+                guard !closing else { return }
+                then(decision)
+                if !busy { resume() }
+            }
+        }
+    }
+
+    /// Writes the refusal for `decision` with a fresh reference and logs what decided it.
+    func refuse(_ decision: Decision, stage: PolicyStage, reference: String? = nil) {
+        let reference = reference ?? nextReference()
+        refusals += 1
+        let reply = decision.refusalReply(reference: reference) ?? SMTPServerReplies.ok
+        let hits = decision.hits.map { "\($0.rule)(\($0.score)): \($0.evidence)" }.joined(separator: "; ")
+        logger.info(
+            "refused",
+            metadata: [
+                "ref": "\(reference)", "stage": "\(stage.rawValue)", "verdict": "\(decision.verdict.rawValue)",
+                "score": "\(decision.score)", "rules": "\(hits)", "reply": "\(reply.code)",
+            ])
+        runtime.metrics.refusal(reason: decision.hits.first?.rule ?? decision.verdict.rawValue)
+        if decision.verdict == .disconnect {
+            close(with: reply)
+            return
+        }
+        write(reply)
+        if let closing = machine.commandFailed() { perform(closing) } else { armCommandDeadline() }
+    }
+}
+
+/// Short random session identifiers, and conversions of socket addresses.
+enum SessionID {
+    static func make() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let value = generator.next() as UInt64
+        let text = String(value & 0xff_ffff_ffff, radix: 16)
+        return String(repeating: "0", count: max(0, 10 - text.count)) + text
+    }
+
+    static func ipAddress(_ address: SocketAddress) -> IPAddress? {
+        address.ipAddress.flatMap { IPAddress($0) }
+    }
+}

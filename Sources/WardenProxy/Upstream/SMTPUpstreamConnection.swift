@@ -1,0 +1,171 @@
+import Logging
+import NIOCore
+import NIOSMTP
+import NIOSSL
+import SMTPCore
+import WardenPolicy
+
+/// One SMTP session with the upstream. Lives on the client session's event loop.
+///
+///     S: 220 mx.example ESMTP
+///     C: EHLO warden.example            (C = Warden here)
+///     C: STARTTLS, EHLO                 (when configured and offered)
+///     C: XCLIENT ADDR=192.0.2.10 ...    (when enabled and offered; the server greets again)
+///     C: EHLO warden.example
+final class SMTPUpstreamConnection: UpstreamConnection, @unchecked Sendable {
+    // Every method runs on `channel.eventLoop`: the client session that owns it calls it there,
+    // and all continuations below are scheduled on that loop.
+    let channel: Channel
+    let replies: UpstreamReplyHandler
+    let configuration: UpstreamConfiguration
+    private(set) var capabilities = UpstreamCapabilities([:])
+
+    init(channel: Channel, replies: UpstreamReplyHandler, configuration: UpstreamConfiguration) {
+        self.channel = channel
+        self.replies = replies
+        self.configuration = configuration
+    }
+
+    var isUsable: Bool { channel.isActive && !replies.isClosed }
+
+    func send(_ command: SMTPCommand) -> EventLoopFuture<SMTPReply> {
+        var buffer = channel.allocator.buffer(capacity: 128)
+        command.write(into: &buffer)
+        return exchange(buffer, timeout: configuration.commandTimeoutSeconds)
+    }
+
+    func sendAuthLine(_ line: String) -> EventLoopFuture<SMTPReply> {
+        var buffer = channel.allocator.buffer(capacity: line.utf8.count + 2)
+        buffer.writeString(line)
+        buffer.writeString("\r\n")
+        return exchange(buffer, timeout: configuration.commandTimeoutSeconds)
+    }
+
+    func sendMessage(_ message: MessageSpool, envelope: Envelope) -> EventLoopFuture<SMTPReply> {
+        send(.data).assumeIsolated().flatMap { reply in
+            guard reply.code == 354 else { return self.channel.eventLoop.makeSucceededFuture(reply) }
+            do {
+                var stuffer = DotStuffer()
+                try message.forEachChunk(maxChunk: 65536) { chunk in
+                    var out = self.channel.allocator.buffer(capacity: chunk.readableBytes + 64)
+                    stuffer.stuff(chunk, into: &out)
+                    self.channel.write(out, promise: nil)
+                }
+                var end = self.channel.allocator.buffer(capacity: 8)
+                stuffer.finish(into: &end)
+                return self.exchange(end, timeout: self.configuration.dataTimeoutSeconds)
+            } catch {
+                self.channel.close(promise: nil)
+                return self.channel.eventLoop.makeFailedFuture(UpstreamError(.storeFailed, "reading the spooled message: \(error)"))
+            }
+        }.nonisolated()
+    }
+
+    func quit() {
+        guard isUsable else { return }
+        let channel = self.channel
+        send(.quit).whenComplete { _ in channel.close(promise: nil) }
+    }
+
+    /// Writes `bytes` and waits for one reply, at most `timeout` seconds; a timeout closes the
+    /// connection because its state is unknown afterwards.
+    func exchange(_ bytes: ByteBuffer?, timeout: Int) -> EventLoopFuture<SMTPReply> {
+        let promise = channel.eventLoop.makePromise(of: SMTPReply.self)
+        replies.expectReply(promise)
+        if let bytes { channel.writeAndFlush(bytes, promise: nil) }
+        let channel = self.channel
+        let timer = channel.eventLoop.scheduleTask(in: .seconds(Int64(timeout))) {
+            promise.fail(UpstreamError(.timeout, "no reply within \(timeout)s"))
+            channel.close(promise: nil)
+        }
+        promise.futureResult.whenComplete { _ in timer.cancel() }
+        return promise.futureResult
+    }
+
+    // MARK: Handshake
+
+    func handshake(
+        facts: SessionFacts, client: ClientEndpoint, tlsContext: NIOSSLContext?, serverName: String,
+        deadline: NIODeadline, logger: Logger
+    ) -> EventLoopFuture<Void> {
+        let seconds = max(1, Int((deadline - .now()).nanoseconds / 1_000_000_000))
+        return expectGreeting(seconds: seconds)
+            .flatMap { self.ehlo() }
+            .flatMap { self.startTLSIfWanted(tlsContext, serverName: serverName) }
+            .flatMap { self.sendXClientIfWanted(facts: facts, client: client, logger: logger) }
+    }
+
+    private func expectGreeting(seconds: Int) -> EventLoopFuture<Void> {
+        exchange(nil, timeout: seconds).flatMapThrowing { reply in
+            guard reply.code == 220 else { throw UpstreamError(.refused, "greeting \(reply)") }
+        }
+    }
+
+    private func ehlo() -> EventLoopFuture<Void> {
+        send(.ehlo(configuration.heloName)).flatMapThrowing { reply in
+            guard reply.code == 250 else { throw UpstreamError(.refused, "EHLO answered \(reply)") }
+            self.capabilities = UpstreamCapabilities(ehloReply: reply)
+        }
+    }
+
+    private func startTLSIfWanted(_ context: NIOSSLContext?, serverName: String) -> EventLoopFuture<Void> {
+        let eventLoop = channel.eventLoop
+        guard let context, configuration.tls != .off else { return eventLoop.makeSucceededVoidFuture() }
+        guard capabilities.offers("STARTTLS") else {
+            if configuration.tls == .required { return eventLoop.makeFailedFuture(UpstreamError(.tlsRequired)) }
+            return eventLoop.makeSucceededVoidFuture()
+        }
+        return send(.starttls).flatMap { reply in
+            guard reply.code == 220 else {
+                if self.configuration.tls == .required {
+                    return eventLoop.makeFailedFuture(UpstreamError(.tlsFailed, "STARTTLS answered \(reply)"))
+                }
+                return eventLoop.makeSucceededVoidFuture()
+            }
+            do {
+                let hostname = IPAddress(serverName) == nil ? serverName : nil
+                let handler = try NIOSSLClientHandler(context: context, serverHostname: hostname)
+                try self.channel.pipeline.syncOperations.addHandler(handler, position: .first)
+            } catch {
+                return eventLoop.makeFailedFuture(UpstreamError(.tlsFailed, "\(error)"))
+            }
+            return self.ehlo()
+        }
+    }
+
+    private func sendXClientIfWanted(facts: SessionFacts, client: ClientEndpoint, logger: Logger) -> EventLoopFuture<Void> {
+        let eventLoop = channel.eventLoop
+        guard configuration.xclient, configuration.proxyProtocol == .off,
+            let offered = capabilities.keywords["XCLIENT"], let line = XClient.line(facts: facts, offered: offered)
+        else { return eventLoop.makeSucceededVoidFuture() }
+        var buffer = channel.allocator.buffer(capacity: line.utf8.count + 2)
+        buffer.writeString(line + "\r\n")
+        return exchange(buffer, timeout: configuration.commandTimeoutSeconds).flatMap { reply in
+            guard reply.code == 220 else {
+                // The upstream will see Warden's own address; relay control does not depend on it.
+                logger.warning("upstream refused XCLIENT", metadata: ["reply": "\(reply)"])
+                return eventLoop.makeSucceededVoidFuture()
+            }
+            return self.ehlo()
+        }
+    }
+}
+
+/// The XCLIENT command (Postfix XCLIENT_README): tells the upstream who the real client is.
+enum XClient {
+    static func line(facts: SessionFacts, offered: String) -> String? {
+        let supported = Set(offered.uppercased().split(separator: " ").map(String.init))
+        var attributes: [(String, String)] = []
+        if let address = facts.clientAddress {
+            attributes.append(("ADDR", address.isIPv4 ? "\(address)" : "IPV6:\(address)"))
+        }
+        attributes.append(("PORT", "\(facts.clientPort)"))
+        attributes.append(("NAME", "[UNAVAILABLE]"))
+        if let helo = facts.helo { attributes.append(("HELO", helo)) }
+        attributes.append(("PROTO", facts.helo == nil ? "SMTP" : "ESMTP"))
+        if let user = facts.authenticatedUser { attributes.append(("LOGIN", user)) }
+        let sent = attributes.filter { supported.contains($0.0) }
+        guard !sent.isEmpty else { return nil }
+        return "XCLIENT " + sent.map { "\($0.0)=\(XText.encode($0.1))" }.joined(separator: " ")
+    }
+}

@@ -72,4 +72,14 @@ public enum SMTPServerReplies {
     public static let chunkingUnavailable = SMTPReply(502, code(5, 5, 1), "BDAT is not available; use DATA")
     public static let sizeExceeded = SMTPReply(552, code(5, 3, 4), "Message size exceeds fixed limit")
     public static let needsSMTPUTF8 = SMTPReply(553, code(5, 6, 7), "Non-ASCII address requires the SMTPUTF8 parameter")
+
+    /// Replies that refuse because a limit was reached, as opposed to a protocol error by the
+    /// client: the session gives each a decision reference and a log line.
+    public static let limitReplies: [SMTPReply: String] = [
+        tooManyRecipients: "recipient_limit",
+        tooManyErrors: "error_limit",
+        tooManyCommands: "command_limit",
+        lineTooLong: "line_length",
+        sizeExceeded: "message_size",
+    ]
 }

@@ -221,10 +221,10 @@ final class SMTPSession: ChannelInboundHandler {
     func perform(_ action: SMTPServerStateMachine.Action) {
         switch action {
         case .reply(let reply):
-            write(reply)
+            write(referenced(reply))
             armCommandDeadline()
         case .close(let reply):
-            close(with: reply)
+            close(with: referenced(reply))
         case .startTLS(let reply):
             startTLS(reply)
         case .skipChunk(let size, let reply):
@@ -234,6 +234,18 @@ final class SMTPSession: ChannelInboundHandler {
             deadline?.cancel()
             process(command)
         }
+    }
+
+    /// A limit's refusal gets a decision reference and a log line; other replies pass as they are.
+    private func referenced(_ reply: SMTPReply) -> SMTPReply {
+        guard let limit = SMTPServerReplies.limitReplies[reply] else { return reply }
+        let reference = nextReference()
+        refusals += 1
+        runtime.metrics.refusal(reason: limit)
+        logger.info("refused", metadata: ["ref": "\(reference)", "reason": "\(limit)", "reply": "\(reply.code)", "phase": "\(machine.phase)"])
+        var withReference = reply
+        withReference.lines[withReference.lines.count - 1] += " [ref=\(reference)]"
+        return withReference
     }
 
     static func reply(for error: SMTPFrameDecoder.LineError) -> SMTPReply {
@@ -301,8 +313,9 @@ final class SMTPSession: ChannelInboundHandler {
 
     private func deadlineExpired(_ phase: String) {
         guard !closing else { return }
-        logger.info("timeout", metadata: ["phase": "\(phase)"])
+        let reference = nextReference()
+        logger.info("timeout", metadata: ["phase": "\(phase)", "ref": "\(reference)"])
         runtime.metrics.refusal(reason: "timeout")
-        close(with: SMTPReply(421, EnhancedStatusCode(4, 4, 2), "\(hostname) Error: timeout exceeded"))
+        close(with: SMTPReply(421, EnhancedStatusCode(4, 4, 2), "\(hostname) Error: timeout exceeded [ref=\(reference)]"))
     }
 }

@@ -476,10 +476,11 @@ class PostfixUpstream:
 
     Findings (Debian 12, Postfix 3.7):
     * `postfix -c DIR start` as root needs NO alternate_config_directories entry and no
-      /etc/postfix/main.cf at all: postfix(1) exports MAIL_CONFIG=DIR to everything it
-      starts, and only set-gid commands (sendmail, postdrop, postqueue) or non-root callers
-      insist that DIR be listed in the default main.cf.  So never call those here
-      (no `postfix flush`, no `sendmail`); inject mail over SMTP.
+      /etc/postfix/main.cf at all (Debian's "No configuration" install has none): postfix(1)
+      passes MAIL_CONFIG=DIR to everything it starts.  The alternate_config_directories
+      list is only enforced for non-root users of the set-gid commands (sendmail,
+      postqueue, postdrop); as root even `postqueue -c DIR -p` works.  The tests inject
+      mail over SMTP only.
     * Debian's Postfix looks for the Cyrus config in $config_directory/sasl/smtpd.conf
       (Debian policy: "SASL configuration goes in /etc/postfix/sasl"), NOT in
       cyrus_sasl_config_path; with the file elsewhere smtpd silently falls back to
@@ -495,7 +496,7 @@ class PostfixUpstream:
     * virtual(8) refuses uids below virtual_minimum_uid (100); the mailbox uid is the
       postfix user's, and the maildir base is chowned to it or delivery defers with
       "maildir access problem ... Permission denied".
-    * With compatibility_level >= 3.6 (actually >= 1) smtpd_relay_restrictions defaults to
+    * With any compatibility_level >= 1, smtpd_relay_restrictions defaults to
       defer_unauth_destination (454); we set reject_unauth_destination for a plain 554.
     * mynetworks deliberately excludes 127.0.0.0/8: Postfix then trusts Warden (on
       127.0.0.1) for nothing but XCLIENT (smtpd_authorized_xclient_hosts), so accepted

@@ -38,7 +38,11 @@ public enum SMTPParameterRules {
         for parameter in mail.parameters {
             switch (parameter.keyword, parameter.value) {
             case ("SIZE", let value?):
-                guard let size = Int(value), value.allSatisfy(\.isASCII) else { return bad(parameter) }
+                // size-value = 1*20DIGIT (RFC 1870 3); an absurd size is simply too large.
+                guard !value.isEmpty, value.utf8.count <= 20, value.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else {
+                    return bad(parameter)
+                }
+                let size = Int(value) ?? Int.max
                 if size > maxSize { return SMTPServerReplies.sizeExceeded }
             case ("BODY", let value?):
                 guard ["7BIT", "8BITMIME"].contains(value.uppercased()) else { return bad(parameter) }

@@ -11,6 +11,9 @@ public struct SMTPServerConfiguration: Sendable, Hashable {
     public var maxErrors: Int
     /// Commands per session before `421 4.7.0`.
     public var maxCommands: Int
+    /// NOOP, RSET, VRFY, EXPN and HELP per session before each counts as an error (Postfix's
+    /// `smtpd_junk_command_limit`, 100).
+    public var maxJunkCommands: Int
     public var startTLSAvailable: Bool
     public var authAvailable: Bool
     public var authBeforeTLS: Bool
@@ -23,6 +26,7 @@ public struct SMTPServerConfiguration: Sendable, Hashable {
         maxMessageSize: Int = 26_214_400,
         maxErrors: Int = 10,
         maxCommands: Int = 10_000,
+        maxJunkCommands: Int = 100,
         startTLSAvailable: Bool = false,
         authAvailable: Bool = false,
         authBeforeTLS: Bool = false,
@@ -33,6 +37,7 @@ public struct SMTPServerConfiguration: Sendable, Hashable {
         self.maxMessageSize = maxMessageSize
         self.maxErrors = maxErrors
         self.maxCommands = maxCommands
+        self.maxJunkCommands = maxJunkCommands
         self.startTLSAvailable = startTLSAvailable
         self.authAvailable = authAvailable
         self.authBeforeTLS = authBeforeTLS
@@ -49,7 +54,7 @@ public enum SMTPServerReplies {
     public static let bye = SMTPReply(221, code(2, 0, 0), "Bye")
     public static let startData = SMTPReply(354, nil, "End data with <CR><LF>.<CR><LF>")
     public static let readyForTLS = SMTPReply(220, code(2, 0, 0), "Ready to start TLS")
-    public static let vrfy = SMTPReply(252, code(2, 5, 2), "Cannot VRFY user, but will accept message and attempt delivery")
+    public static let vrfy = SMTPReply(252, code(2, 0, 0), "Cannot VRFY user, but will accept message and attempt delivery")
     public static let help = SMTPReply(214, code(2, 0, 0), "Commands: EHLO HELO MAIL RCPT DATA RSET NOOP QUIT VRFY HELP STARTTLS AUTH")
     public static let expn = SMTPReply(502, code(5, 5, 1), "EXPN is not available")
     public static let greetFirst = SMTPReply(503, code(5, 5, 1), "Send EHLO or HELO first")

@@ -36,6 +36,8 @@ public struct SMTPServerStateMachine: Sendable {
     public private(set) var errorCount = 0
     public private(set) var commandCount = 0
     public private(set) var transactionCount = 0
+    /// NOOP, RSET, VRFY, EXPN and HELP so far; past `maxJunkCommands` each one counts as an error.
+    public private(set) var junkCount = 0
 
     public init(configuration: SMTPServerConfiguration) {
         self.configuration = configuration
@@ -82,18 +84,20 @@ public struct SMTPServerStateMachine: Sendable {
             return skip(size, SMTPServerReplies.chunkingUnavailable)
         case .rset:
             resetTransaction()
+            if let closing = countJunk() { return closing }
             return .process(command)
         case .noop:
-            return .reply(SMTPServerReplies.ok)
+            return junk(SMTPServerReplies.ok)
         case .quit:
             phase = .closed
             return .close(SMTPServerReplies.bye)
         case .vrfy:
-            return .reply(SMTPServerReplies.vrfy)
+            return junk(SMTPServerReplies.vrfy)
         case .expn:
+            if let closing = countJunk() { return closing }
             return failed(SMTPServerReplies.expn)
         case .help:
-            return .reply(SMTPServerReplies.help)
+            return junk(SMTPServerReplies.help)
         case .starttls:
             guard configuration.startTLSAvailable, !configuration.implicitTLS else {
                 return failed(SMTPServerReplies.tlsUnavailable)
@@ -104,6 +108,7 @@ public struct SMTPServerStateMachine: Sendable {
             tlsActive = true
             helo = nil
             esmtp = false
+            authenticatedUser = nil
             phase = .awaitingHelo
             return .startTLS(SMTPServerReplies.readyForTLS)
         case .auth:
@@ -199,6 +204,19 @@ public struct SMTPServerStateMachine: Sendable {
         if phase == .transaction || phase == .data || phase == .ready {
             phase = .ready
         }
+    }
+
+    /// Postfix's smtpd_junk_command_limit: a client may keep a session busy with commands that
+    /// do nothing only so long; past the limit each one counts against the error limit.
+    private mutating func countJunk() -> Action? {
+        junkCount += 1
+        guard junkCount > configuration.maxJunkCommands else { return nil }
+        return commandFailed()
+    }
+
+    private mutating func junk(_ reply: SMTPReply) -> Action {
+        if let closing = countJunk() { return closing }
+        return .reply(reply)
     }
 
     private mutating func failed(_ reply: SMTPReply) -> Action {

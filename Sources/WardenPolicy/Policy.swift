@@ -1,13 +1,19 @@
 /// The checks of a running configuration, asked in order at each stage. Scores add up; the first
 /// check that refuses ends the stage, and so does an `accept` (an allowlist hit skips the rest).
+/// Relay control stands before all of them: no allowlist, score or shadow mode can open a relay.
 public struct Policy: Sendable {
+    public let relayControl: RelayControl?
     public let checks: [any PolicyCheck]
 
-    public init(checks: [any PolicyCheck]) {
+    public init(relayControl: RelayControl?, checks: [any PolicyCheck] = []) {
+        self.relayControl = relayControl
         self.checks = checks
     }
 
     public func evaluate(_ query: PolicyQuery) -> PolicyAnswer {
+        if let relayControl, case .now(let decision) = relayControl.evaluate(query), decision.verdict.refuses {
+            return .now(decision)
+        }
         var combined = Decision.pass
         for (index, check) in checks.enumerated() {
             switch check.evaluate(query) {

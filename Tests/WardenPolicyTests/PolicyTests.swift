@@ -20,6 +20,19 @@ struct FixedCheck: PolicyCheck {
         FixedCheck(name: rule, decision: Decision(verdict: verdict, score: score, hits: [PolicyHit(rule: rule, score: score, evidence: "e")]), waits: waits)
     }
 
+    @Test func relayControlCannotBeSkippedByAnAccept() async {
+        let relay = RelayControl(acceptedDomains: ["example.test"], trustedNetworks: NetworkSet([]))
+        let policy = Policy(relayControl: relay, checks: [hit("allow", .accept, -5)])
+        let facts = SessionFacts(sessionID: "s", listener: "l", clientAddress: IPAddress("203.0.113.1"), clientPort: 0)
+        let rcpt = RcptCommand(forwardPath: .mailbox(Mailbox(localPart: "u", domain: "elsewhere.test")))
+        guard case .now(let decision) = policy.evaluate(PolicyQuery(stage: .rcpt, facts: facts, recipient: rcpt)) else {
+            Issue.record("relay control answers at once")
+            return
+        }
+        #expect(decision.verdict == .reject)
+        #expect(decision.hits.map(\.rule) == ["relay_control"])
+    }
+
     func run(_ policy: Policy) async -> Decision {
         switch policy.evaluate(query) {
         case .now(let decision): return decision
@@ -28,7 +41,7 @@ struct FixedCheck: PolicyCheck {
     }
 
     @Test func scoresAddAndTheFirstRefusalEndsTheStage() async {
-        let policy = Policy(checks: [hit("a", .continue, 1), hit("b", .reject, 2), hit("c", .reject, 4)])
+        let policy = Policy(relayControl: nil, checks: [hit("a", .continue, 1), hit("b", .reject, 2), hit("c", .reject, 4)])
         let decision = await run(policy)
         #expect(decision.verdict == .reject)
         #expect(decision.score == 3)
@@ -36,14 +49,14 @@ struct FixedCheck: PolicyCheck {
     }
 
     @Test func acceptSkipsTheRemainingChecks() async {
-        let policy = Policy(checks: [hit("allow", .accept, -5), hit("block", .reject, 10)])
+        let policy = Policy(relayControl: nil, checks: [hit("allow", .accept, -5), hit("block", .reject, 10)])
         let decision = await run(policy)
         #expect(decision.verdict == .accept)
         #expect(decision.hits.map(\.rule) == ["allow"])
     }
 
     @Test func aWaitingCheckKeepsTheOrder() async {
-        let policy = Policy(checks: [hit("a", .continue, 1), hit("dns", .continue, 2, waits: true), hit("c", .tempfail, 4)])
+        let policy = Policy(relayControl: nil, checks: [hit("a", .continue, 1), hit("dns", .continue, 2, waits: true), hit("c", .tempfail, 4)])
         guard case .later = policy.evaluate(query) else {
             Issue.record("a waiting check makes the answer wait")
             return

@@ -12,6 +12,8 @@ final class FakeUpstream: Upstream, @unchecked Sendable {
     var messages: [String] = []
     var connects = 0
     var refuseConnect = false
+    /// The connection breaks while idle (an upstream restart between commands).
+    var dropped = false
     var failMessage = false
     var hold = false
     var held: [(EventLoopPromise<SMTPReply>, SMTPReply)] = []
@@ -47,7 +49,8 @@ final class FakeConnection: UpstreamConnection, @unchecked Sendable {
     let upstream: FakeUpstream
     let eventLoop: EventLoop
     let capabilities = UpstreamCapabilities(["8BITMIME": "", "SMTPUTF8": "", "DSN": "", "SIZE": "", "AUTH": "PLAIN LOGIN"])
-    let isUsable = true
+    var isUsable: Bool { !upstream.dropped }
+    let protectsCredentials = true
 
     init(upstream: FakeUpstream, eventLoop: EventLoop) {
         self.upstream = upstream
@@ -64,11 +67,14 @@ final class FakeConnection: UpstreamConnection, @unchecked Sendable {
         upstream.answer(line, on: eventLoop)
     }
 
-    func sendMessage(_ message: MessageSpool, envelope: Envelope) -> EventLoopFuture<SMTPReply> {
+    func sendMessage(_ message: MessageSpool, envelope: Envelope) -> EventLoopFuture<MessageOutcome> {
         if upstream.failMessage { return eventLoop.makeFailedFuture(UpstreamError(.closed, "test")) }
-        let content = (try? message.readAll()).map { String(buffer: $0) } ?? "<unreadable>"
-        upstream.messages.append(content)
-        return upstream.answer("<message>", on: eventLoop)
+        return send(.data).assumeIsolated().flatMap { reply in
+            guard reply.code == 354 else { return self.eventLoop.makeSucceededFuture(MessageOutcome(reply: reply, contentSent: false)) }
+            let content = (try? message.readAll()).map { String(buffer: $0) } ?? "<unreadable>"
+            self.upstream.messages.append(content)
+            return self.upstream.answer("<message>", on: self.eventLoop).map { MessageOutcome(reply: $0, contentSent: true) }
+        }.nonisolated()
     }
 
     func quit() {}

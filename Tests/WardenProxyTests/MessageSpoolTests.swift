@@ -152,3 +152,22 @@ final class StoreTestDirectory {
         rmdir(path)
     }
 }
+
+@Suite struct MessageSpoolChunkTests {
+    @Test(arguments: [4, 16, 1000])
+    func chunksCoverTheMessageInOrder(memoryLimit: Int) throws {
+        let spool = MessageSpool(memoryLimit: memoryLimit, directory: "/tmp")
+        defer { spool.discard() }
+        let text = (0..<50).map { "line \($0)\r\n" }.joined()
+        try spool.append(ByteBuffer(string: text))
+        var offset = 0
+        var collected = ""
+        while let chunk = try spool.chunk(at: offset, maxLength: 7) {
+            #expect(chunk.readableBytes <= 7 && chunk.readableBytes > 0)
+            collected += String(buffer: chunk)
+            offset += chunk.readableBytes
+        }
+        #expect(collected == text)
+        #expect(try spool.chunk(at: offset) == nil)
+    }
+}

@@ -28,7 +28,7 @@ import WardenPolicy
             limits: limits,
             relay: RelayConfiguration(acceptedDomains: ["example.test"])
         )
-        let policy = Policy(checks: [RelayControl(acceptedDomains: ["example.test"], trustedNetworks: NetworkSet([]))])
+        let policy = Policy(relayControl: RelayControl(acceptedDomains: ["example.test"], trustedNetworks: NetworkSet([])))
         let runtime = ProxyRuntime(
             settings: RuntimeSettings(configuration: configuration, policy: policy, upstream: upstream),
             metrics: WardenMetrics(), logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
@@ -72,8 +72,10 @@ import WardenPolicy
         #expect(upstream.sent == ["MAIL FROM:<a@example.org> SIZE=100", "RCPT TO:<b@example.test>"])
         #expect(try output() == "250 2.0.0 Ok\r\n250 2.0.0 Ok\r\n354 End data with <CR><LF>.<CR><LF>\r\n")
         try send("Subject: hi\r\n\r\n..dot\r\n.\r\n")
-        #expect(try output() == "", "no 250 before the upstream said 250")
+        #expect(upstream.sent.last == "DATA", "DATA goes upstream only once the message is complete")
+        upstream.release()
         #expect(upstream.messages == ["Subject: hi\r\n\r\n.dot\r\n"])
+        #expect(try output() == "", "no 250 before the upstream said 250")
         upstream.release()
         #expect(try output() == "250 2.0.0 Ok\r\n")
     }
@@ -110,6 +112,50 @@ import WardenPolicy
         let lines = try output().split(separator: "\r\n").map(String.init)
         #expect(lines.last?.hasPrefix("421 4.4.2 mx.test Mail server connection lost, try again later [ref=") == true)
         #expect(!lines.contains { $0.hasPrefix("250 2.0.0 Ok: ") })
+    }
+
+    @Test func upstreamGoneBeforeRcptEndsTheSessionWith421() throws {
+        try greet()
+        try send("MAIL FROM:<a@example.org>\r\n")
+        _ = try output()
+        upstream.dropped = true
+        try send("RCPT TO:<b@example.test>\r\n")
+        let reply = try output()
+        #expect(reply.hasPrefix("421 4.4.2 mx.test Mail server connection lost, try again later [ref="))
+        #expect(upstream.connects == 1, "no new upstream session for half a transaction")
+    }
+
+    @Test func upstreamGoneDuringTheUploadIsReplayed() throws {
+        try greet()
+        try send("MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.test>\r\nRCPT TO:<c@example.test>\r\nDATA\r\nhello\r\n")
+        _ = try output()
+        upstream.dropped = true
+        upstream.script = { [upstream] command in
+            upstream.dropped = false
+            return command.hasPrefix("DATA") ? SMTPReply(354, nil, "go") : SMTPReply(250, EnhancedStatusCode(2, 0, 0), "Ok")
+        }
+        try send(".\r\n")
+        #expect(try output() == "250 2.0.0 Ok\r\n")
+        #expect(upstream.connects == 2)
+        #expect(upstream.sent.suffix(5) == ["MAIL FROM:<a@example.org>", "RCPT TO:<b@example.test>", "RCPT TO:<c@example.test>", "DATA", "<message>"])
+        #expect(upstream.messages == ["hello\r\n"])
+    }
+
+    @Test func dataRefusedByTheUpstreamResetsItsTransaction() throws {
+        try greet()
+        upstream.script = { command in
+            command == "DATA" ? SMTPReply(451, EnhancedStatusCode(4, 3, 0), "milter unavailable") : SMTPReply(250, EnhancedStatusCode(2, 0, 0), "Ok")
+        }
+        try send("MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.test>\r\nDATA\r\nhello\r\n.\r\n")
+        #expect(try output().hasSuffix("354 End data with <CR><LF>.<CR><LF>\r\n451 4.3.0 milter unavailable\r\n"))
+        #expect(upstream.sent.suffix(2) == ["DATA", "RSET"])
+    }
+
+    @Test func upstream421ClosesTheClientSession() throws {
+        try greet()
+        upstream.script = { _ in SMTPReply(421, EnhancedStatusCode(4, 3, 2), "shutting down") }
+        try send("MAIL FROM:<a@example.org>\r\n")
+        #expect(try output().hasPrefix("421 4.4.2 mx.test Mail server connection lost, try again later [ref="))
     }
 
     @Test func bareLineFeedInDataIsRefusedAndCloses() throws {

@@ -15,9 +15,7 @@ extension RuntimeSettings {
         } catch {
             throw ConfigurationError(file: configuration.sourcePath, line: nil, message: "relay.trusted_networks: \(error.entry) is not a network")
         }
-        let policy = Policy(checks: [
-            RelayControl(acceptedDomains: configuration.relay.acceptedDomains, trustedNetworks: trusted)
-        ])
+        let policy = Policy(relayControl: RelayControl(acceptedDomains: configuration.relay.acceptedDomains, trustedNetworks: trusted))
         let upstream: any Upstream
         switch configuration.upstream.target {
         case .maildir(let path):

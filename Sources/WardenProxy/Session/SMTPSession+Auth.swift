@@ -37,37 +37,54 @@ extension SMTPSession {
             relayFailure(SMTPReply(504, EnhancedStatusCode(5, 5, 4), "Unrecognized authentication type"))
             return
         }
+        if let (decision, reference) = connectRefusal {
+            // A client the connect stage refused never reaches the upstream's credentials.
+            machine.authFinished(user: nil)
+            refuse(decision, stage: .connect, reference: reference)
+            return
+        }
         withUpstream { [self] connection in
+            guard connection.protectsCredentials else {
+                let reference = nextReference()
+                logger.warning("AUTH refused: the link to the upstream is neither TLS nor loopback", metadata: ["ref": "\(reference)"])
+                machine.authFinished(user: nil)
+                write(SMTPReply(454, EnhancedStatusCode(4, 7, 0), "Temporary authentication failure [ref=\(reference)]"))
+                armCommandDeadline()
+                return
+            }
             var exchange = AuthExchange(mechanism: mechanism)
             if let initialResponse, initialResponse != "=" { exchange.learn(from: initialResponse) }
             auth = exchange
             decoder.maxLineLength = SMTPLimits.authLineLength
-            wait(for: connection.send(.auth(mechanism: mechanism, initialResponse: initialResponse))) { [self] reply in
+            relay(.auth(mechanism: mechanism, initialResponse: initialResponse), on: connection) { [self] reply in
                 authReplied(reply)
             }
         }
     }
 
-    /// A client response line during the exchange: relayed as is, never parsed as a command.
+    /// A client response line during the exchange: relayed once checked to be base64 or the
+    /// cancel line "*" (RFC 4954 4), never parsed as a command.
     func continueAuth(line: ByteBuffer) {
-        guard let upstream else { return abortAuth() }
-        let text = String(buffer: line)
+        guard let upstream else { return abortAuth(SMTPReply(501, EnhancedStatusCode(5, 5, 2), "Cannot decode response")) }
+        guard let text = AuthExchange.response(line) else {
+            return abortAuth(SMTPReply(501, EnhancedStatusCode(5, 5, 2), "Cannot decode response"))
+        }
         auth?.learn(from: text)
-        wait(for: upstream.sendAuthLine(text)) { [self] reply in
+        wait(for: upstream.sendAuthLine(text), reply: \.self) { [self] reply in
             authReplied(reply)
         }
     }
 
-    /// An overlong or malformed response line: cancel the exchange at the upstream (RFC 4954 4).
-    func abortAuth() {
-        guard let upstream else {
+    /// Cancels the exchange at the upstream ("*") and answers the client with `reply`.
+    func abortAuth(_ reply: SMTPReply = SMTPReply(500, EnhancedStatusCode(5, 5, 6), "Authentication Exchange line is too long")) {
+        guard let upstream, upstream.isUsable else {
             endAuth(user: nil)
-            relayFailure(SMTPReply(501, EnhancedStatusCode(5, 5, 2), "Authentication line is invalid"))
+            relayFailure(reply)
             return
         }
-        wait(for: upstream.sendAuthLine("*")) { [self] _ in
+        wait(for: upstream.sendAuthLine("*"), reply: \.self) { [self] _ in
             endAuth(user: nil)
-            relayFailure(SMTPReply(501, EnhancedStatusCode(5, 5, 2), "Authentication line is invalid"))
+            relayFailure(reply)
         }
     }
 
@@ -79,8 +96,9 @@ extension SMTPSession {
         }
         if reply.code == 235 {
             let user = auth?.identity ?? "unknown"
+            let mechanism = auth?.mechanism ?? ""
             endAuth(user: user)
-            logger.info("authenticated", metadata: ["user": "\(user)", "mechanism": "\(auth?.mechanism ?? "")"])
+            logger.info("authenticated", metadata: ["user": "\(user)", "mechanism": "\(mechanism)"])
             write(reply)
             armCommandDeadline()
         } else {
@@ -98,5 +116,23 @@ extension SMTPSession {
         }
         auth = nil
         decoder.maxLineLength = configuration.limits.lineLength
+    }
+}
+
+extension AuthExchange {
+    /// The response as text when it is "*" or base64 (RFC 4648 alphabet with padding); nil otherwise.
+    static func response(_ line: ByteBuffer) -> String? {
+        let bytes = line.readableBytesView
+        if bytes.elementsEqual("*".utf8) { return "*" }
+        let valid = bytes.allSatisfy { byte in
+            switch byte {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "+"), UInt8(ascii: "/"), UInt8(ascii: "="):
+                return true
+            default:
+                return false
+            }
+        }
+        return valid ? String(buffer: line) : nil
     }
 }

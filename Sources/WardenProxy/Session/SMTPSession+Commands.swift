@@ -53,9 +53,17 @@ extension SMTPSession {
                 refuse(decision, stage: .mail)
                 return
             }
+            if connectRefusal != nil {
+                // Refused at RCPT (DESIGN.md section 3): the envelope is logged, the upstream is
+                // never opened for this client.
+                machine.mailAccepted(mail)
+                write(SMTPReply(250, EnhancedStatusCode(2, 1, 0), "Ok"))
+                armCommandDeadline()
+                return
+            }
             withUpstream { [self] connection in
                 let forwarded: MailCommand
-                switch UpstreamAdaptation.mail(mail, for: connection.capabilities) {
+                switch UpstreamAdaptation.mail(mail, for: connection.capabilities, authenticated: facts.authenticatedUser != nil) {
                 case .success(let adapted): forwarded = adapted
                 case .failure(let refusal):
                     facts.sender = nil
@@ -87,18 +95,21 @@ extension SMTPSession {
                 refuse(decision, stage: .rcpt)
                 return
             }
-            withUpstream { [self] connection in
-                let forwarded = UpstreamAdaptation.rcpt(rcpt, for: connection.capabilities)
-                relay(.rcpt(forwarded), on: connection) { [self] reply in
-                    if reply.isPositiveCompletion {
-                        machine.rcptAccepted(rcpt)
-                        recipients.append(rcpt)
-                        facts.recipients.append(rcpt.forwardPath)
-                        write(reply)
-                        armCommandDeadline()
-                    } else {
-                        relayFailure(reply)
-                    }
+            guard upstreamInTransaction, let connection = upstream, connection.isUsable else {
+                // The upstream went away since MAIL: its transaction is gone with it.
+                upstreamLost(UpstreamError(.closed, "before RCPT"))
+                return
+            }
+            let forwarded = UpstreamAdaptation.rcpt(rcpt, for: connection.capabilities)
+            relay(.rcpt(forwarded), on: connection) { [self] reply in
+                if reply.isPositiveCompletion {
+                    machine.rcptAccepted(rcpt)
+                    recipients.append(rcpt)
+                    facts.recipients.append(rcpt.forwardPath)
+                    write(reply)
+                    armCommandDeadline()
+                } else {
+                    relayFailure(reply)
                 }
             }
         }
@@ -119,7 +130,8 @@ enum UpstreamAdaptation {
         var reply: SMTPReply
     }
 
-    static func mail(_ mail: MailCommand, for capabilities: UpstreamCapabilities) -> Result<MailCommand, Refusal> {
+    /// RFC 4954 5: an `AUTH=` from a client that did not authenticate is passed as `AUTH=<>`.
+    static func mail(_ mail: MailCommand, for capabilities: UpstreamCapabilities, authenticated: Bool) -> Result<MailCommand, Refusal> {
         var adapted = mail
         adapted.sourceRoute = []
         var parameters: [ESMTPParameter] = []
@@ -131,10 +143,18 @@ enum UpstreamAdaptation {
                 }
             case "BODY" where parameter.value?.uppercased() == "8BITMIME":
                 guard capabilities.offers("8BITMIME") else {
-                    return .failure(Refusal(reply: SMTPReply(554, EnhancedStatusCode(5, 6, 3), "The mail server behind this gateway does not accept 8-bit content")))
+                    return .failure(Refusal(reply: SMTPReply(550, EnhancedStatusCode(5, 6, 3), "The mail server behind this gateway does not accept 8-bit content")))
                 }
-            case "SIZE", "AUTH":
-                guard capabilities.offers(parameter.keyword) else { continue }
+            case "BODY":
+                guard capabilities.offers("8BITMIME") else { continue }
+            case "SIZE":
+                guard capabilities.offers("SIZE") else { continue }
+            case "AUTH":
+                guard capabilities.offers("AUTH") else { continue }
+                if !authenticated {
+                    parameters.append(ESMTPParameter("AUTH", "<>"))
+                    continue
+                }
             case let keyword where SMTPParameterRules.dsnKeywords.contains(keyword):
                 guard capabilities.offers("DSN") else { continue }
             default:

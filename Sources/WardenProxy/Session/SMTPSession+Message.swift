@@ -70,13 +70,33 @@ extension SMTPSession {
     }
 
     private func deliverMessage() {
-        guard let spool, let sender = machine.mail, let upstream else {
-            preconditionFailure("a complete message without spool, MAIL or upstream")
+        guard let spool, machine.mail != nil else { preconditionFailure("a complete message without spool or MAIL") }
+        if let upstream, upstream.isUsable, upstreamInTransaction {
+            send(spool, on: upstream)
+        } else {
+            replayEnvelope { [self] connection in send(spool, on: connection) }
         }
+    }
+
+    /// Hands the message to the upstream; the spool belongs to the upstream until it answers.
+    private func send(_ message: MessageSpool, on connection: any UpstreamConnection) {
+        guard let sender = machine.mail else { preconditionFailure("sending without MAIL in phase \(machine.phase)") }
+        spool = nil
         let envelope = Envelope(sender: sender, recipients: recipients, facts: facts)
         let size = messageSize
-        upstreamInTransaction = false
-        wait(for: upstream.sendMessage(spool, envelope: envelope)) { [self] reply in
+        let answer = connection.sendMessage(message, envelope: envelope).assumeIsolated().always { _ in message.discard() }.nonisolated()
+        wait(for: answer, reply: \.reply) { [self] outcome in
+            let reply = outcome.reply
+            guard outcome.contentSent else {
+                // DATA itself was refused: the upstream transaction is still open.
+                if reply.isPositiveCompletion {
+                    upstreamLost(UpstreamError(.protocolViolation, "DATA answered \(reply)"))
+                } else {
+                    endMessage(reply, refused: true)
+                }
+                return
+            }
+            upstreamInTransaction = false
             if reply.isPositiveCompletion {
                 messagesRelayed += 1
                 runtime.metrics.messageRelayed(bytes: size)
@@ -95,7 +115,7 @@ extension SMTPSession {
     }
 
     /// Answers the message and ends the transaction, whatever the answer.
-    private func endMessage(_ reply: SMTPReply, refused: Bool) {
+    func endMessage(_ reply: SMTPReply, refused: Bool) {
         machine.dataFinished()
         discardMessage()
         write(reply)

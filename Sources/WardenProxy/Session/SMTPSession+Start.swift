@@ -16,6 +16,11 @@ extension SMTPSession {
             if let source = header.sourceAddress, let port = header.sourcePort {
                 client.address = try? SocketAddress(ipAddress: source, port: port)
                 client.ip = IPAddress(source)
+            } else {
+                // LOCAL or UNKNOWN: the balancer's own connection. Its address must not count as
+                // the client's (it may be inside trusted_networks).
+                client.address = nil
+                client.ip = nil
             }
             begin()
             processInput()
@@ -139,13 +144,16 @@ extension SMTPSession {
         case .later(let wait):
             guard let context else { return }
             busy = true
+            // A check bounds its own wait; this deadline is the backstop for one that does not.
+            arm(configuration.timeouts.commandSeconds, "policy")
             let promise = context.eventLoop.makePromise(of: Decision.self)
             promise.completeWithTask { await wait() }
             promise.futureResult.assumeIsolated().whenSuccess { [self] decision in
                 busy = false
                 guard !closing else { return }
+                deadline?.cancel()
                 then(decision)
-                if !busy { resume() }
+                carryOn()
             }
         }
     }

@@ -13,9 +13,9 @@ extension SMTPSession {
             return
         }
         upstream = nil
+        upstreamInTransaction = false
         guard let context else { return }
         busy = true
-        let started = NIODeadline.now()
         settings.upstream.connect(facts: facts, client: client, on: context.eventLoop)
             .assumeIsolated()
             .whenComplete { [self] result in
@@ -27,37 +27,45 @@ extension SMTPSession {
                 switch result {
                 case .success(let connection):
                     upstream = connection
-                    let milliseconds = (NIODeadline.now() - started).nanoseconds / 1_000_000
-                    logger.debug("upstream open", metadata: ["ms": "\(milliseconds)"])
                     body(connection)
                 case .failure(let error):
                     upstreamUnavailable(error)
                 }
-                if !busy { resume() }
+                carryOn()
             }
     }
 
     /// Sends one command and hands the upstream's reply to `then`; a failure to get a reply
     /// becomes a 4xx for the client.
     func relay(_ command: SMTPCommand, on connection: any UpstreamConnection, then: @escaping (SMTPReply) -> Void) {
-        wait(for: connection.send(command), then: then)
+        wait(for: connection.send(command), reply: \.self, then: then)
     }
 
-    func wait(for future: EventLoopFuture<SMTPReply>, then: @escaping (SMTPReply) -> Void) {
+    /// Waits for the upstream. An upstream that fails, or says 421 (it is closing), ends the
+    /// client session with a 4xx: its transaction state is lost.
+    func wait<Answer>(for future: EventLoopFuture<Answer>, reply: @escaping (Answer) -> SMTPReply, then: @escaping (Answer) -> Void) {
         busy = true
         let started = NIODeadline.now()
         future.assumeIsolated().whenComplete { [self] result in
             busy = false
             guard !closing else { return }
             switch result {
-            case .success(let reply):
+            case .success(let answer) where reply(answer).code == 421:
+                upstreamLost(UpstreamError(.closed, "it said \(reply(answer))"))
+            case .success(let answer):
                 runtime.metrics.upstreamReply(seconds: Double((NIODeadline.now() - started).nanoseconds) / 1e9)
-                then(reply)
+                then(answer)
             case .failure(let error):
                 upstreamLost(error)
             }
-            if !busy { resume() }
+            carryOn()
         }
+    }
+
+    /// After a wait: send what was written, and go on with pipelined input unless waiting again.
+    func carryOn() {
+        flushIfNeeded()
+        if !busy { resume() }
     }
 
     /// The upstream could not be opened: the client keeps its message and tries later.
@@ -66,9 +74,17 @@ extension SMTPSession {
         refusals += 1
         runtime.metrics.refusal(reason: "upstream_unavailable")
         logger.warning("upstream unavailable", metadata: ["ref": "\(reference)", "error": "\(error)"])
+        if machine.phase == .data {
+            endMessage(SMTPReply(451, EnhancedStatusCode(4, 4, 1), "Mail server unavailable, try again later [ref=\(reference)]"), refused: true)
+            return
+        }
         facts.sender = nil
-        if machine.phase == .auth { endAuth(user: nil) }
-        write(SMTPReply(451, EnhancedStatusCode(4, 4, 1), "Mail server unavailable, try again later [ref=\(reference)]"))
+        if machine.phase == .auth {
+            endAuth(user: nil)
+            write(SMTPReply(454, EnhancedStatusCode(4, 7, 0), "Temporary authentication failure, try again later [ref=\(reference)]"))
+        } else {
+            write(SMTPReply(451, EnhancedStatusCode(4, 4, 1), "Mail server unavailable, try again later [ref=\(reference)]"))
+        }
         armCommandDeadline()
     }
 
@@ -88,12 +104,44 @@ extension SMTPSession {
     func resetUpstreamTransaction() {
         guard upstreamInTransaction, let upstream, upstream.isUsable else { return }
         upstreamInTransaction = false
-        wait(for: upstream.send(.rset)) { [self] reply in
+        relay(.rset, on: upstream) { [self] reply in
             if !reply.isPositiveCompletion {
                 logger.warning("upstream refused RSET", metadata: ["reply": "\(reply)"])
                 self.upstream?.quit()
                 self.upstream = nil
             }
         }
+    }
+
+    /// Opens the upstream again and repeats MAIL and every accepted RCPT, for a message whose
+    /// upstream session ended while the client was still sending it (the upstream's own idle
+    /// timeout can be shorter than a slow upload). Anything but the same acceptance: `451`.
+    func replayEnvelope(then: @escaping (any UpstreamConnection) -> Void) {
+        guard let mail = machine.mail else { preconditionFailure("replay without MAIL in phase \(machine.phase)") }
+        logger.info("upstream closed during the message, opening it again", metadata: ["rcpts": "\(recipients.count)"])
+        withUpstream { [self] connection in
+            guard case .success(let forwarded) = UpstreamAdaptation.mail(mail, for: connection.capabilities, authenticated: facts.authenticatedUser != nil) else {
+                return replayFailed("MAIL no longer fits the upstream's capabilities")
+            }
+            relay(.mail(forwarded), on: connection) { [self] reply in
+                guard reply.isPositiveCompletion else { return replayFailed("MAIL answered \(reply)") }
+                upstreamInTransaction = true
+                replayRecipients(Array(recipients), on: connection, then: then)
+            }
+        }
+    }
+
+    private func replayRecipients(_ remaining: [RcptCommand], on connection: any UpstreamConnection, then: @escaping (any UpstreamConnection) -> Void) {
+        guard let next = remaining.first else { return then(connection) }
+        relay(.rcpt(UpstreamAdaptation.rcpt(next, for: connection.capabilities)), on: connection) { [self] reply in
+            guard reply.isPositiveCompletion else { return replayFailed("RCPT \(next.forwardPath) answered \(reply)") }
+            replayRecipients(Array(remaining.dropFirst()), on: connection, then: then)
+        }
+    }
+
+    private func replayFailed(_ why: String) {
+        let reference = nextReference()
+        logger.warning("upstream replay failed", metadata: ["ref": "\(reference)", "reason": "\(why)"])
+        endMessage(SMTPReply(451, EnhancedStatusCode(4, 4, 1), "Mail server unavailable, try again later [ref=\(reference)]"), refused: true)
     }
 }

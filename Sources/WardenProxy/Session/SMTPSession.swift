@@ -163,6 +163,10 @@ final class SMTPSession: ChannelInboundHandler {
     /// Called when a wait is over: carry on with whatever the client has pipelined meanwhile.
     func resume() {
         busy = false
+        if drainRequested, !closing, machine.phase == .ready || machine.phase == .awaitingHelo {
+            close(with: Self.shuttingDown)
+            return
+        }
         processInput()
     }
 
@@ -184,7 +188,8 @@ final class SMTPSession: ChannelInboundHandler {
             }
         case .lineError(let error):
             if auth != nil {
-                abortAuth()
+                abortAuth(error == .tooLong ? SMTPReply(500, EnhancedStatusCode(5, 5, 6), "Authentication Exchange line is too long")
+                    : SMTPReply(501, EnhancedStatusCode(5, 5, 2), "Cannot decode response"))
             } else {
                 perform(machine.receivedInvalidLine(Self.reply(for: error)))
             }
@@ -273,18 +278,28 @@ final class SMTPSession: ChannelInboundHandler {
         context.flush()
     }
 
-    /// Writes the last reply and closes the connection once it is sent.
+    /// How long the last reply may take to leave before the connection is closed anyway (a
+    /// client that stops reading, or a TLS client that never finishes its handshake).
+    static let closeGrace = TimeAmount.seconds(5)
+
+    /// Writes the last reply and closes the connection once it is sent, or after `closeGrace`.
     func close(with reply: SMTPReply) {
         guard !closing, let context else { return }
         closing = true
         machine.closing()
         deadline?.cancel()
+        var reply = reply
+        if reply.code == 421, !reply.lines[0].hasPrefix(hostname) {
+            // RFC 5321 4.2: "421 <domain> Service not available, closing transmission channel".
+            reply.lines[0] = "\(hostname) \(reply.lines[0])"
+        }
         var buffer = context.channel.allocator.buffer(capacity: 96)
         reply.write(into: &buffer)
         runtime.metrics.reply(code: reply.code)
         needsFlush = false
         let channel = context.channel
         context.writeAndFlush(wrapOutboundOut(buffer)).whenComplete { _ in channel.close(promise: nil) }
+        context.eventLoop.scheduleTask(in: Self.closeGrace) { channel.close(promise: nil) }
     }
 
     /// A fresh decision reference: the session id and a counter.

@@ -111,6 +111,25 @@ public final class MessageSpool {
         }
     }
 
+    /// The part of the message that starts at `offset`, at most `maxLength` bytes; nil at the
+    /// end. Lets a writer send one chunk, wait until it is written, then ask for the next.
+    public func chunk(at offset: Int, maxLength: Int = MessageSpool.defaultChunkSize) throws -> ByteBuffer? {
+        precondition(offset >= 0 && maxLength > 0, "chunk(at: \(offset), maxLength: \(maxLength))")
+        let inMemory = self.memory.readableBytes
+        if offset < inMemory {
+            return self.memory.getSlice(at: self.memory.readerIndex + offset, length: min(maxLength, inMemory - offset))
+        }
+        let fileOffset = offset - inMemory
+        guard let file = self.file, fileOffset < self.fileSize else { return nil }
+        let length = min(maxLength, self.fileSize - fileOffset)
+        var chunk = self.allocator.buffer(capacity: length)
+        try chunk.writeWithUnsafeMutableBytes(minimumWritableBytes: length) { raw throws(StoreError) in
+            try POSIXFile.read(file.fd, into: .init(rebasing: raw[..<length]), at: fileOffset, path: file.path)
+            return length
+        }
+        return chunk
+    }
+
     /// The whole message in one buffer; for small messages and tests.
     public func readAll() throws -> ByteBuffer {
         var all = self.allocator.buffer(capacity: self.size)

@@ -29,6 +29,7 @@ final class MaildirConnection: UpstreamConnection, @unchecked Sendable {
     let eventLoop: EventLoop
     let capabilities = UpstreamCapabilities(["8BITMIME": "", "SMTPUTF8": "", "SIZE": "", "PIPELINING": ""])
     let isUsable = true
+    let protectsCredentials = true
 
     init(upstream: MaildirUpstream, eventLoop: EventLoop) {
         self.upstream = upstream
@@ -52,7 +53,7 @@ final class MaildirConnection: UpstreamConnection, @unchecked Sendable {
         eventLoop.makeSucceededFuture(SMTPReply(501, EnhancedStatusCode(5, 5, 2), "No authentication in progress"))
     }
 
-    func sendMessage(_ message: MessageSpool, envelope: Envelope) -> EventLoopFuture<SMTPReply> {
+    func sendMessage(_ message: MessageSpool, envelope: Envelope) -> EventLoopFuture<MessageOutcome> {
         let store = upstream.store
         let hostname = upstream.hostname
         let job = UncheckedSendable(message)
@@ -69,7 +70,7 @@ final class MaildirConnection: UpstreamConnection, @unchecked Sendable {
         }
         .map { path in
             let name = path.split(separator: "/").last.map(String.init) ?? path
-            return SMTPReply(250, EnhancedStatusCode(2, 0, 0), "Ok: stored as \(name)")
+            return MessageOutcome(reply: SMTPReply(250, EnhancedStatusCode(2, 0, 0), "Ok: stored as \(name)"), contentSent: true)
         }
         .flatMapErrorThrowing { error in
             throw UpstreamError(.storeFailed, "\(error)")

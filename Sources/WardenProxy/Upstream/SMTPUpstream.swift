@@ -52,7 +52,7 @@ public struct SMTPUpstream: Upstream {
             .flatMap { channel -> EventLoopFuture<SMTPUpstreamConnection> in
                 let handler = try! channel.pipeline.syncOperations.handler(type: UpstreamReplyHandler.self)
                 let connection = SMTPUpstreamConnection(channel: channel, replies: handler, configuration: configuration)
-                if let proxyHeader { channel.write(proxyHeader, promise: nil) }
+                if let proxyHeader { channel.writeAndFlush(proxyHeader, promise: nil) }
                 return connection.handshake(
                     facts: facts, client: client, tlsContext: tlsContext,
                     serverName: configuration.tlsServerName ?? host, deadline: started + connectTimeout, logger: logger

@@ -19,6 +19,7 @@ final class SMTPUpstreamConnection: UpstreamConnection, @unchecked Sendable {
     let replies: UpstreamReplyHandler
     let configuration: UpstreamConfiguration
     private(set) var capabilities = UpstreamCapabilities([:])
+    private(set) var tlsActive = false
 
     init(channel: Channel, replies: UpstreamReplyHandler, configuration: UpstreamConfiguration) {
         self.channel = channel
@@ -27,6 +28,17 @@ final class SMTPUpstreamConnection: UpstreamConnection, @unchecked Sendable {
     }
 
     var isUsable: Bool { channel.isActive && !replies.isClosed }
+
+    var protectsCredentials: Bool {
+        tlsActive || channel.remoteAddress?.ipAddress.flatMap { IPAddress($0) }.map(Self.isLoopback) == true
+    }
+
+    static func isLoopback(_ address: IPAddress) -> Bool {
+        switch address {
+        case .v4(let value): return value >> 24 == 127
+        case .v6(let high, let low): return high == 0 && low == 1
+        }
+    }
 
     func send(_ command: SMTPCommand) -> EventLoopFuture<SMTPReply> {
         var buffer = channel.allocator.buffer(capacity: 128)
@@ -41,23 +53,22 @@ final class SMTPUpstreamConnection: UpstreamConnection, @unchecked Sendable {
         return exchange(buffer, timeout: configuration.commandTimeoutSeconds)
     }
 
-    func sendMessage(_ message: MessageSpool, envelope: Envelope) -> EventLoopFuture<SMTPReply> {
+    func sendMessage(_ message: MessageSpool, envelope: Envelope) -> EventLoopFuture<MessageOutcome> {
         send(.data).assumeIsolated().flatMap { reply in
-            guard reply.code == 354 else { return self.channel.eventLoop.makeSucceededFuture(reply) }
-            do {
-                var stuffer = DotStuffer()
-                try message.forEachChunk(maxChunk: 65536) { chunk in
-                    var out = self.channel.allocator.buffer(capacity: chunk.readableBytes + 64)
-                    stuffer.stuff(chunk, into: &out)
-                    self.channel.write(out, promise: nil)
-                }
-                var end = self.channel.allocator.buffer(capacity: 8)
-                stuffer.finish(into: &end)
-                return self.exchange(end, timeout: self.configuration.dataTimeoutSeconds)
-            } catch {
-                self.channel.close(promise: nil)
-                return self.channel.eventLoop.makeFailedFuture(UpstreamError(.storeFailed, "reading the spooled message: \(error)"))
+            guard reply.code == 354 else {
+                return self.channel.eventLoop.makeSucceededFuture(MessageOutcome(reply: reply, contentSent: false))
             }
+            let channel = self.channel
+            let timeout = self.configuration.dataTimeoutSeconds
+            // One deadline for the whole content and the final reply.
+            let timer = channel.eventLoop.scheduleTask(in: .seconds(Int64(timeout))) { channel.close(promise: nil) }
+            let writer = DataWriter(channel: channel, message: message)
+            return writer.writeAll().assumeIsolated().flatMap { end in
+                self.exchange(end, timeout: timeout)
+            }.map { reply in
+                timer.cancel()
+                return MessageOutcome(reply: reply, contentSent: true)
+            }.nonisolated()
         }.nonisolated()
     }
 
@@ -122,10 +133,14 @@ final class SMTPUpstreamConnection: UpstreamConnection, @unchecked Sendable {
                 }
                 return eventLoop.makeSucceededVoidFuture()
             }
+            guard !self.replies.hasBufferedInput else {
+                return eventLoop.makeFailedFuture(UpstreamError(.protocolViolation, "data after the 220 to STARTTLS"))
+            }
             do {
                 let hostname = IPAddress(serverName) == nil ? serverName : nil
                 let handler = try NIOSSLClientHandler(context: context, serverHostname: hostname)
                 try self.channel.pipeline.syncOperations.addHandler(handler, position: .first)
+                self.tlsActive = true
             } catch {
                 return eventLoop.makeFailedFuture(UpstreamError(.tlsFailed, "\(error)"))
             }

@@ -50,14 +50,27 @@ public struct UpstreamError: Error, Sendable, CustomStringConvertible {
 public protocol UpstreamConnection: AnyObject, Sendable {
     var capabilities: UpstreamCapabilities { get }
     var isUsable: Bool { get }
+    /// Whether credentials may cross this link: TLS is up, or the peer is on this machine.
+    var protectsCredentials: Bool { get }
     func send(_ command: SMTPCommand) -> EventLoopFuture<SMTPReply>
     /// A line of an AUTH exchange (RFC 4954 4), sent as is.
     func sendAuthLine(_ line: String) -> EventLoopFuture<SMTPReply>
     /// DATA, the canonical dot-stuffed content, and the final reply. A refusal of DATA itself is
-    /// returned as the reply.
-    func sendMessage(_ message: MessageSpool, envelope: Envelope) -> EventLoopFuture<SMTPReply>
+    /// returned with `contentSent` false. The spool must stay untouched until the future completes.
+    func sendMessage(_ message: MessageSpool, envelope: Envelope) -> EventLoopFuture<MessageOutcome>
     /// Ends the session politely (QUIT) and closes.
     func quit()
+}
+
+/// The upstream's answer to a message, and whether it got as far as the content.
+public struct MessageOutcome: Sendable {
+    public var reply: SMTPReply
+    public var contentSent: Bool
+
+    public init(reply: SMTPReply, contentSent: Bool) {
+        self.reply = reply
+        self.contentSent = contentSent
+    }
 }
 
 /// The envelope of one message as the session accepted it.

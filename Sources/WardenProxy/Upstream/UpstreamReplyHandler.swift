@@ -13,6 +13,10 @@ final class UpstreamReplyHandler: ChannelInboundHandler {
     private var waiting = CircularBuffer<EventLoopPromise<SMTPReply>>()
     private(set) var isClosed = false
 
+    /// Bytes the server sent beyond the replies read so far. After the 220 to STARTTLS there
+    /// must be none: anything there was sent in plaintext and would be read as if protected.
+    var hasBufferedInput: Bool { input.readableBytes > 0 }
+
     func expectReply(_ promise: EventLoopPromise<SMTPReply>) {
         if isClosed {
             promise.fail(UpstreamError(.closed))

@@ -4,7 +4,8 @@ import PackageDescription
 let package = Package(
     name: "warden",
     products: [
-        .executable(name: "warden", targets: ["warden"])
+        .executable(name: "warden", targets: ["warden"]),
+        .executable(name: "warden-fuzz", targets: ["warden-fuzz"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -24,6 +25,14 @@ let package = Package(
         .target(
             name: "NIOSMTP",
             dependencies: ["SMTPCore", .product(name: "NIOCore", package: "swift-nio")]
+        ),
+        .target(
+            name: "SMTPFuzzing",
+            dependencies: ["SMTPCore", "NIOSMTP", .product(name: "NIOCore", package: "swift-nio")]
+        ),
+        .executableTarget(
+            name: "warden-fuzz",
+            dependencies: ["SMTPFuzzing"]
         ),
         .target(
             name: "WardenPolicy",
@@ -61,10 +70,11 @@ let package = Package(
         .testTarget(
             name: "NIOSMTPTests",
             dependencies: [
-                "NIOSMTP", "SMTPCore",
+                "NIOSMTP", "SMTPCore", "SMTPFuzzing",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOTestUtils", package: "swift-nio"),
-            ]
+            ],
+            resources: [.copy("FuzzCorpus")]
         ),
         .testTarget(
             name: "WardenPolicyTests",

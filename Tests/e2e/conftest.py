@@ -5,8 +5,9 @@ Run: `bash scripts/test` (builds, runs the Swift tests, then these), or directly
 swaks, sasl2-bin and libsasl2-modules installed (.ci/run installs them).
 
 Fixtures
-- postfix_upstream (session): a private Postfix instance on 127.0.0.1:<free port>; see
-  harness.PostfixUpstream for its layout and the non-obvious findings.
+- postfix_upstream (session): a private Postfix instance on 127.0.0.1:<free port>
+  (`url`), plus a STARTTLS smtpd (`tls_url`) and a PROXY-protocol smtpd (`haproxy_url`);
+  see harness.PostfixUpstream for its layout and the non-obvious findings.
 - start_warden (function; alias `warden`): factory
       start_warden(tmp_path, upstream_url, **overrides) -> harness.WardenProcess
   writes warden.toml, starts `WARDEN_BIN run --config FILE`, waits <= 20 s for every

@@ -195,7 +195,8 @@ class RawSMTP:
     MAX_REPLY_LINES = 1000
 
     def __init__(self, host: str, port: int, timeout: float = 15.0,
-                 proxy_header: bytes | str | None = None, read_greeting: bool = True):
+                 proxy_header: bytes | str | None = None, read_greeting: bool = True,
+                 implicit_tls: bool = False):
         self.host, self.port, self.timeout = host, port, timeout
         self.buf = bytearray()
         self.sock: socket.socket = socket.create_connection((host, port), timeout=timeout)
@@ -204,6 +205,8 @@ class RawSMTP:
         self.tls = False
         if proxy_header is not None:
             self.send(proxy_header)
+        if implicit_tls:  # smtps: the TLS handshake comes before the greeting
+            self.starttls()
         if read_greeting:
             self.greeting = self.read_reply()
 
@@ -358,14 +361,26 @@ class SendResult:
 
 def smtp_send(host: str, port: int, sender: str, recipients: list[str] | str, message: str | bytes,
               *, starttls: bool = False, login: tuple[str, str] | None = None,
-              timeout: float = 20.0, ehlo_name: str = "client.test") -> SendResult:
-    """Send one message with smtplib; never raises for SMTP-level failures."""
+              timeout: float = 20.0, ehlo_name: str = "client.test",
+              implicit_tls: bool = False, mail_options: Iterable[str] = ()) -> SendResult:
+    """Send one message with smtplib; never raises for SMTP-level failures.
+
+    implicit_tls: smtps (TLS from the first byte, no verification); mail_options: MAIL
+    parameters such as "BODY=8BITMIME". A str message must be ASCII-safe for smtplib's
+    line-ending fix; pass bytes with CRLF line endings for 8-bit content."""
     if isinstance(recipients, str):
         recipients = [recipients]
     if isinstance(message, str):
         message = message.encode("utf-8")
     try:
-        with smtplib.SMTP(host, port, local_hostname=ehlo_name, timeout=timeout) as s:
+        if implicit_tls:
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+            client = smtplib.SMTP_SSL(host, port, local_hostname=ehlo_name, timeout=timeout, context=ctx)
+        else:
+            client = smtplib.SMTP(host, port, local_hostname=ehlo_name, timeout=timeout)
+        with client as s:
             s.ehlo()
             if starttls:
                 ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
@@ -375,7 +390,7 @@ def smtp_send(host: str, port: int, sender: str, recipients: list[str] | str, me
                 s.ehlo()
             if login:
                 s.login(*login)
-            s.mail(sender)
+            s.mail(sender, list(mail_options))
             refused = {}
             for r in recipients:
                 code, text = s.rcpt(r)
@@ -473,6 +488,16 @@ class PostfixUpstream:
         BASE/data                       data_directory
         BASE/maildir/example.test/USER/{new,cur,tmp}   delivered mail (virtual(8))
         BASE/maillog                    Postfix's log, written by postlogd
+        BASE/etc/tls/cert.pem, key.pem  self-signed pair (openssl) of the TLS service
+
+    Services (all smtpd, all on 127.0.0.1, each on its own free port):
+        port           plain SMTP, XCLIENT authorised for 127.0.0.0/8 (the default upstream)
+        tls_port       the same plus STARTTLS offered (smtpd_tls_security_level=may, the
+                       self-signed pair, smtpd_tls_loglevel=1, TLS noted in Received:);
+                       logs as postfix-e2e/tls/smtpd
+        haproxy_port   expects a PROXY v1 or v2 header first
+                       (smtpd_upstream_proxy_protocol=haproxy); logs as postfix-e2e/haproxy/smtpd
+    (tls_port and haproxy_port exist only with extra_services=True, the default.)
 
     Findings (Debian 12, Postfix 3.7):
     * `postfix -c DIR start` as root needs NO alternate_config_directories entry and no
@@ -501,6 +526,12 @@ class PostfixUpstream:
     * mynetworks deliberately excludes 127.0.0.0/8: Postfix then trusts Warden (on
       127.0.0.1) for nothing but XCLIENT (smtpd_authorized_xclient_hosts), so accepted
       relaying and the recorded client address really come from Warden's XCLIENT/AUTH.
+    * Extra smtpd services in master.cf take `-o name=value` overrides of main.cf, one per
+      continuation line; `-o syslog_name=postfix-e2e/tls` makes their log lines tell which
+      service logged them. smtpd loads the TLS key before dropping privileges, so the
+      key stays root-only (0600). `smtpd_peername_lookup=no` on the extra services: the
+      PROXY-supplied 192.0.2.x addresses would otherwise cost a reverse DNS lookup each
+      (the client then shows as unknown[ADDR]). The tlsmgr service is in master.cf too.
     """
 
     DOMAIN = "example.test"
@@ -510,7 +541,7 @@ class PostfixUpstream:
     HOSTNAME = "upstream.postfix.test"
     MYNETWORKS = "198.51.100.254/32"   # anything but loopback
 
-    def __init__(self, base: Path | None = None, keep: bool = False):
+    def __init__(self, base: Path | None = None, keep: bool = False, extra_services: bool = True):
         self.postfix = shutil.which("postfix") or "/usr/sbin/postfix"
         if base is None:
             base = Path(tempfile.mkdtemp(prefix="warden-e2e-postfix-", dir="/tmp"))
@@ -519,6 +550,10 @@ class PostfixUpstream:
         self.keep = keep
         self.host = LOCALHOST
         self.port = free_port()
+        self.extra_services = extra_services
+        self.tls_port: int | None = free_port() if extra_services else None
+        self.haproxy_port: int | None = free_port() if extra_services else None
+        self.tls_dir = self.base / "etc" / "tls"
         self.config_dir = self.base / "etc"
         self.sasl_dir = self.config_dir / "sasl"
         self.sasldb_dir = self.base / "sasldb"
@@ -532,13 +567,38 @@ class PostfixUpstream:
     def url(self) -> str:
         return f"smtp://{self.host}:{self.port}"
 
+    @property
+    def tls_url(self) -> str:
+        """The smtpd service that offers STARTTLS (self-signed certificate)."""
+        if self.tls_port is None:
+            raise RuntimeError("PostfixUpstream started without extra_services")
+        return f"smtp://{self.host}:{self.tls_port}"
+
+    @property
+    def haproxy_url(self) -> str:
+        """The smtpd service that expects a PROXY v1/v2 header before SMTP."""
+        if self.haproxy_port is None:
+            raise RuntimeError("PostfixUpstream started without extra_services")
+        return f"smtp://{self.host}:{self.haproxy_port}"
+
+    @property
+    def tls_cert(self) -> Path:
+        return self.tls_dir / "cert.pem"
+
+    @property
+    def tls_key(self) -> Path:
+        return self.tls_dir / "key.pem"
+
+    def ports(self) -> list[int]:
+        return [p for p in (self.port, self.tls_port, self.haproxy_port) if p is not None]
+
     # -- set-up
     def check_prerequisites(self) -> None:
-        missing = [p for p in ("postfix", "saslpasswd2") if not shutil.which(p) and
-                   not Path("/usr/sbin", p).exists()]
+        needed = ("postfix", "saslpasswd2") + (("openssl",) if self.extra_services else ())
+        missing = [p for p in needed if not shutil.which(p) and not Path("/usr/sbin", p).exists()]
         if missing:
             raise RuntimeError(f"not installed: {', '.join(missing)} "
-                               "(apt-get install postfix sasl2-bin libsasl2-modules; .ci/run does it)")
+                               "(apt-get install postfix sasl2-bin libsasl2-modules openssl; .ci/run does it)")
         if os.geteuid() != 0:
             raise RuntimeError("the Postfix upstream fixture must run as root "
                                "(Postfix's master starts as root and drops to mail_owner)")
@@ -628,6 +688,22 @@ lmtp      unix  -       -       n       -       -       lmtp
 anvil     unix  -       -       n       -       1       anvil
 scache    unix  -       -       n       -       1       scache
 postlog   unix-dgram n  -       n       -       1       postlogd
+tlsmgr    unix  -       -       n       1000?   1       tlsmgr
+"""
+        if self.extra_services:
+            self.make_tls_pair()
+            master_cf += f"""{self.host}:{self.tls_port} inet n - n - - smtpd
+  -o syslog_name=postfix-e2e/tls
+  -o smtpd_tls_security_level=may
+  -o smtpd_tls_cert_file={self.tls_cert}
+  -o smtpd_tls_key_file={self.tls_key}
+  -o smtpd_tls_loglevel=1
+  -o smtpd_tls_received_header=yes
+  -o smtpd_peername_lookup=no
+{self.host}:{self.haproxy_port} inet n - n - - smtpd
+  -o syslog_name=postfix-e2e/haproxy
+  -o smtpd_upstream_proxy_protocol=haproxy
+  -o smtpd_peername_lookup=no
 """
         (self.config_dir / "master.cf").write_text(master_cf)
         (self.config_dir / "vmailbox").write_text(
@@ -647,6 +723,21 @@ postlog   unix-dgram n  -       n       -       1       postlogd
             raise RuntimeError(f"saslpasswd2 failed: {p.stderr.decode(errors='replace')}")
         os.chown(sasl_db, uid, gid)
         os.chmod(sasl_db, 0o640)
+
+    def make_tls_pair(self) -> None:
+        """A self-signed P-256 certificate for HOSTNAME (also its SAN), key 0600 root."""
+        self.tls_dir.mkdir(parents=True, exist_ok=True)
+        os.chmod(self.tls_dir, 0o755)
+        openssl = shutil.which("openssl") or "/usr/bin/openssl"
+        p = subprocess.run([openssl, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                            "-nodes", "-days", "3", "-subj", f"/CN={self.HOSTNAME}",
+                            "-addext", f"subjectAltName=DNS:{self.HOSTNAME}",
+                            "-keyout", str(self.tls_key), "-out", str(self.tls_cert)],
+                           stdin=subprocess.DEVNULL, capture_output=True, timeout=30)
+        if p.returncode != 0:
+            raise RuntimeError(f"openssl req failed: {p.stderr.decode(errors='replace')}")
+        os.chmod(self.tls_key, 0o600)
+        os.chmod(self.tls_cert, 0o644)
 
     # -- life cycle
     def _postfix(self, *args: str, timeout: float = 60.0) -> subprocess.CompletedProcess:
@@ -669,8 +760,8 @@ postlog   unix-dgram n  -       n       -       1       postlogd
                 f"{p.stdout.decode(errors='replace')}{p.stderr.decode(errors='replace')}\n"
                 f"maillog:\n{tail(self.maillog_text())}")
         try:
-            wait_until(lambda: port_accepts(self.host, self.port), timeout,
-                       f"Postfix to listen on {self.host}:{self.port}")
+            wait_until(lambda: all(port_accepts(self.host, p) for p in self.ports()), timeout,
+                       f"Postfix to listen on {self.host} ports {self.ports()}")
         except TimeoutError as e:
             self.stop()
             raise RuntimeError(f"{e}\nmaillog:\n{tail(self.maillog_text())}") from None

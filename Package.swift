@@ -34,6 +34,17 @@ let package = Package(
             name: "warden-fuzz",
             dependencies: ["SMTPFuzzing"]
         ),
+        .executableTarget(name: "warden-bench", dependencies: ["WardenPolicy"]),
+        .systemLibrary(name: "CCAres", pkgConfig: "libcares", providers: [.apt(["libc-ares-dev"])]),
+        .systemLibrary(name: "CMaxMindDB", pkgConfig: "libmaxminddb", providers: [.apt(["libmaxminddb-dev"])]),
+        .target(
+            name: "DNSResolver",
+            dependencies: ["CCAres"]
+        ),
+        .target(
+            name: "MaxMindDB",
+            dependencies: ["CMaxMindDB"]
+        ),
         .target(
             name: "WardenPolicy",
             dependencies: ["SMTPCore"]
@@ -41,7 +52,7 @@ let package = Package(
         .target(
             name: "WardenProxy",
             dependencies: [
-                "SMTPCore", "NIOSMTP", "WardenPolicy",
+                "SMTPCore", "NIOSMTP", "WardenPolicy", "DNSResolver", "MaxMindDB",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -75,6 +86,15 @@ let package = Package(
                 .product(name: "NIOTestUtils", package: "swift-nio"),
             ],
             resources: [.copy("FuzzCorpus")]
+        ),
+        .testTarget(
+            name: "DNSResolverTests",
+            dependencies: ["DNSResolver"]
+        ),
+        .testTarget(
+            name: "MaxMindDBTests",
+            dependencies: ["MaxMindDB"],
+            resources: [.copy("Fixtures")]
         ),
         .testTarget(
             name: "WardenPolicyTests",

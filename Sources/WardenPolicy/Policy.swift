@@ -1,13 +1,24 @@
 /// The checks of a running configuration, asked in order at each stage. Scores add up; the first
 /// check that refuses ends the stage, and so does an `accept` (an allowlist hit skips the rest).
 /// Relay control stands before all of them: no allowlist, score or shadow mode can open a relay.
+/// The client rules (lists, DNS lists, GeoIP, HELO) are decided once per session; the session
+/// asks `client` where it needs that decision (DESIGN.md section 3: at RCPT by default).
 public struct Policy: Sendable {
     public let relayControl: RelayControl?
+    public let client: ClientPolicy?
     public let checks: [any PolicyCheck]
 
-    public init(relayControl: RelayControl?, checks: [any PolicyCheck] = []) {
+    public init(relayControl: RelayControl?, client: ClientPolicy? = nil, checks: [any PolicyCheck] = []) {
         self.relayControl = relayControl
+        self.client = client.flatMap { $0.isEmpty ? nil : $0 }
         self.checks = checks
+    }
+
+    /// The client decision, at once when it is made already.
+    public func clientDecision(_ facts: SessionFacts, atGreeting: Bool) -> PolicyAnswer {
+        guard let client, let lookups = facts.lookups else { return .now(.pass) }
+        if let made = lookups.decided.withLock({ $0 }) { return .now(made) }
+        return .later { await client.decide(lookups, facts: facts, atGreeting: atGreeting) }
     }
 
     public func evaluate(_ query: PolicyQuery) -> PolicyAnswer {

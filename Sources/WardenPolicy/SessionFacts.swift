@@ -13,6 +13,10 @@ public struct SessionFacts: Sendable {
     public var sender: MailCommand?
     public var recipients: [ForwardPath]
     public var messageSize: Int?
+    /// The client sent bytes before the greeting.
+    public var earlyTalker = false
+    /// The DNS, reverse DNS and GeoIP lookups started for this client at connect.
+    public var lookups: ClientLookups?
 
     public init(
         sessionID: String, listener: String, clientAddress: IPAddress?, clientPort: Int,

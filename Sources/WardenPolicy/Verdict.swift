@@ -37,11 +37,14 @@ public struct PolicyHit: Sendable, Hashable {
     public var rule: String
     public var score: Double
     public var evidence: String
+    /// The rule runs in shadow mode: logged and counted, not applied.
+    public var shadow: Bool
 
-    public init(rule: String, score: Double = 0, evidence: String) {
+    public init(rule: String, score: Double = 0, evidence: String, shadow: Bool = false) {
         self.rule = rule
         self.score = score
         self.evidence = evidence
+        self.shadow = shadow
     }
 }
 
@@ -52,12 +55,18 @@ public struct Decision: Sendable, Hashable {
     public var reply: SMTPReply?
     public var score: Double
     public var hits: [PolicyHit]
+    /// What the decision would have been without shadow mode (a rule's or the global switch),
+    /// when that refuses and `verdict` does not.
+    public var wouldHave: Verdict?
+    /// A connect-stage refusal to answer instead of the greeting (`reject_at greeting`).
+    public var atGreeting = false
 
-    public init(verdict: Verdict, reply: SMTPReply? = nil, score: Double = 0, hits: [PolicyHit] = []) {
+    public init(verdict: Verdict, reply: SMTPReply? = nil, score: Double = 0, hits: [PolicyHit] = [], wouldHave: Verdict? = nil) {
         self.verdict = verdict
         self.reply = reply
         self.score = score
         self.hits = hits
+        self.wouldHave = wouldHave
     }
 
     public static let pass = Decision(verdict: .continue)

@@ -5,7 +5,7 @@ import TOMLKit
 /// ``WardenConfiguration/load(path:)``.
 struct ConfigurationLoader {
     static let tableNames: Set<String> = [
-        "server", "listener", "tls", "upstream", "limits", "timeouts", "relay", "log", "metrics", "policy",
+        "server", "listener", "tls", "upstream", "limits", "timeouts", "relay", "log", "metrics", "policy", "dns", "geoip",
     ]
 
     let root: ConfigurationTable
@@ -43,6 +43,8 @@ struct ConfigurationLoader {
             log: try loadLog(),
             metrics: try loadMetrics(),
             policy: try loadPolicy(),
+            dns: try loadDNS(),
+            geoip: try loadGeoIP(),
             sourcePath: source.absolutePath
         )
     }

@@ -14,6 +14,8 @@ public struct WardenConfiguration: Sendable, Equatable {
     public var log: LogConfiguration
     public var metrics: MetricsConfiguration
     public var policy: PolicyPathsConfiguration
+    public var dns: DNSConfiguration
+    public var geoip: GeoIPConfiguration
     /// The file loaded, as an absolute path; empty for a configuration built in code.
     public var sourcePath: String
 
@@ -28,6 +30,8 @@ public struct WardenConfiguration: Sendable, Equatable {
         log: LogConfiguration = LogConfiguration(),
         metrics: MetricsConfiguration = MetricsConfiguration(),
         policy: PolicyPathsConfiguration = PolicyPathsConfiguration(),
+        dns: DNSConfiguration = DNSConfiguration(),
+        geoip: GeoIPConfiguration = GeoIPConfiguration(),
         sourcePath: String = ""
     ) {
         self.server = server
@@ -40,6 +44,8 @@ public struct WardenConfiguration: Sendable, Equatable {
         self.log = log
         self.metrics = metrics
         self.policy = policy
+        self.dns = dns
+        self.geoip = geoip
         self.sourcePath = sourcePath
     }
 
@@ -102,6 +108,15 @@ public struct WardenConfiguration: Sendable, Equatable {
     ///
     /// `[policy]`
     /// - `rules` (path; `Rules`), `blocklists` (path; `Blocklists`)
+    ///
+    /// `[dns]`
+    /// - `servers` ([string] of `ADDRESS` or `ADDRESS:PORT`; [] = /etc/resolv.conf)
+    /// - `timeout_seconds` (int 1-30; 2), `tries` (int 1-5; 2)
+    /// - `cache_min_ttl` (int 0-86400; 30), `cache_max_ttl` (int; 3600), `cache_size` (int > 0; 100000)
+    /// - `health_check_seconds` (int >= 0; 300; 0 = no zone health checks)
+    ///
+    /// `[geoip]`
+    /// - `databases` ([path] of `.mmdb` files; [])
     ///
     /// - Parameter path: the file; messages name it as given here.
     public static func load(path: String) throws(ConfigurationError) -> WardenConfiguration {

@@ -47,6 +47,11 @@ public final class WardenMetrics: Sendable {
     private let messagesRelayed: Counter
     private let messageBytes: Counter
     private let refusals: LabelledCounters
+    private let ruleHits: LabelledCounters
+    private let shadowRuleHits: LabelledCounters
+    private let wouldHaveRefused: LabelledCounters
+    private let listErrors: LabelledCounters
+    private let zoneGauges = Mutex<[String: Gauge]>([:])
     private let upstreamConnectSeconds: ValueHistogram
     private let upstreamConnectFailures: Counter
     private let upstreamReplySeconds: ValueHistogram
@@ -95,9 +100,53 @@ public final class WardenMetrics: Sendable {
             descriptor: name("upstream_reply", "seconds", "Time the upstream took to reply to a command."),
             buckets: Self.replyBuckets
         )
+        self.ruleHits = LabelledCounters(
+            registry, name("rule_hits", "total", "Rule hits that counted, by rule."), label: "rule", limit: maximumLabelValues
+        )
+        self.shadowRuleHits = LabelledCounters(
+            registry, name("rule_shadow_hits", "total", "Hits of rules in shadow mode, by rule."), label: "rule", limit: maximumLabelValues
+        )
+        self.wouldHaveRefused = LabelledCounters(
+            registry, name("shadow_refusals", "total", "Decisions that would have refused without shadow mode, by verdict."),
+            label: "verdict", limit: maximumLabelValues
+        )
+        self.listErrors = LabelledCounters(
+            registry, name("dnsbl_errors", "total", "DNS list queries that failed or answered an error code, by zone."),
+            label: "zone", limit: maximumLabelValues
+        )
         let reloads = name("config_reloads", "total", "Configuration reloads, by result.")
         self.reloadSuccesses = registry.makeCounter(descriptor: reloads, labels: [("result", "success")])
         self.reloadFailures = registry.makeCounter(descriptor: reloads, labels: [("result", "failure")])
+    }
+
+    /// A rule hit; `shadow` when it runs in shadow mode (logged, not applied).
+    public func ruleHit(_ rule: String, shadow: Bool) {
+        (shadow ? self.shadowRuleHits : self.ruleHits).counter(for: rule).increment()
+    }
+
+    /// A decision that would have refused (`verdict`) had shadow mode been off.
+    public func wouldHaveRefused(verdict: String) {
+        self.wouldHaveRefused.counter(for: verdict).increment()
+    }
+
+    /// A DNS list query that failed or got an error code (127.255.255.x).
+    public func listError(zone: String) {
+        self.listErrors.counter(for: zone).increment()
+    }
+
+    /// A zone's health check result: `warden_dnsbl_zone_healthy{zone}` is 1 or 0.
+    public func zoneHealth(zone: String, healthy: Bool) {
+        let gauge = self.zoneGauges.withLock { gauges in
+            if let known = gauges[zone] { return known }
+            let made = self.registry.makeGauge(
+                descriptor: MetricNameDescriptor(
+                    namespace: "warden", metricName: "dnsbl_zone_healthy", unitName: "",
+                    helpText: "1 while the zone passes its health check, 0 while it is disabled."),
+                labels: [("zone", zone)])
+            gauges[zone] = made
+            return made
+        }
+        gauge.set(healthy ? 1.0 : 0.0)
     }
 
     /// A client connected on the listener named `listener`.

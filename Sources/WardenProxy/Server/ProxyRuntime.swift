@@ -25,11 +25,13 @@ public final class ProxyRuntime: Sendable {
     public let registry = SessionRegistry()
     public let metrics: WardenMetrics
     public let logger: Logger
+    public let policyState: PolicyState
 
-    public init(settings: RuntimeSettings, metrics: WardenMetrics, logger: Logger) {
+    public init(settings: RuntimeSettings, metrics: WardenMetrics, logger: Logger, policyState: PolicyState = PolicyState(dns: DNSConfiguration())) {
         self.current = NIOLockedValueBox(settings)
         self.metrics = metrics
         self.logger = logger
+        self.policyState = policyState
     }
 
     public var settings: RuntimeSettings {

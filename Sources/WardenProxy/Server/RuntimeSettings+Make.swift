@@ -1,13 +1,33 @@
+import DNSResolver
+import Foundation
 import Logging
+import MaxMindDB
 import NIOPosix
 import NIOSSL
 import WardenPolicy
 
+/// What outlives a reload: the DNS list cache and the zones' health.
+public struct PolicyState: Sendable {
+    public let cache: DNSListCache
+    public let health: ZoneHealth
+
+    public init(dns: DNSConfiguration) {
+        cache = DNSListCache(minimumTTL: dns.cacheMinimumTTL, maximumTTL: dns.cacheMaximumTTL, capacity: dns.cacheSize)
+        health = ZoneHealth()
+    }
+}
+
+/// Why the running settings could not be built: the configuration, a rule file, a database.
+public struct SettingsError: Error, CustomStringConvertible {
+    public var description: String
+}
+
 extension RuntimeSettings {
-    /// Builds what sessions use from a loaded configuration: the policy and the upstream.
-    /// Throws with a message naming the setting when something cannot be built.
+    /// Builds what sessions use from a loaded configuration: the policy (with `Rules/` and the
+    /// lists, the DNS resolver, the GeoIP databases) and the upstream. Throws with messages that
+    /// name file and line when something cannot be built.
     public static func make(
-        configuration: WardenConfiguration, threadPool: NIOThreadPool, metrics: WardenMetrics?, logger: Logger
+        configuration: WardenConfiguration, threadPool: NIOThreadPool, metrics: WardenMetrics?, logger: Logger, state: PolicyState
     ) throws -> RuntimeSettings {
         let trusted: NetworkSet
         do {
@@ -15,7 +35,17 @@ extension RuntimeSettings {
         } catch {
             throw ConfigurationError(file: configuration.sourcePath, line: nil, message: "relay.trusted_networks: \(error.entry) is not a network")
         }
-        let policy = Policy(relayControl: RelayControl(acceptedDomains: configuration.relay.acceptedDomains, trustedNetworks: trusted))
+        let rules = try loadRules(configuration)
+        for warning in rules.warnings { logger.warning("rules", metadata: ["warning": "\(warning)"]) }
+        let client = ClientPolicy(
+            rules: rules, dns: try makeDNS(configuration, rules: rules), geo: try makeGeo(configuration, rules: rules),
+            cache: state.cache, health: state.health,
+            ourNames: Set([configuration.server.hostname] + configuration.relay.acceptedDomains)
+        )
+        let policy = Policy(
+            relayControl: RelayControl(acceptedDomains: configuration.relay.acceptedDomains, trustedNetworks: trusted),
+            client: client
+        )
         let upstream: any Upstream
         switch configuration.upstream.target {
         case .maildir(let path):
@@ -24,6 +54,48 @@ extension RuntimeSettings {
             upstream = try SMTPUpstream(configuration: configuration.upstream, host: host, port: port, logger: logger, metrics: metrics)
         }
         return RuntimeSettings(configuration: configuration, policy: policy, upstream: upstream)
+    }
+
+    /// `Rules/` and the lists it names; a missing `Rules/` directory is an empty policy.
+    public static func loadRules(_ configuration: WardenConfiguration) throws -> RuleSet {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: configuration.policy.rules, isDirectory: &isDirectory), isDirectory.boolValue else {
+            return .empty
+        }
+        let root = (configuration.sourcePath as NSString).deletingLastPathComponent
+        do {
+            return try RuleSetLoader.load(
+                rulesDirectory: configuration.policy.rules, blocklistsDirectory: configuration.policy.blocklists,
+                displayRoot: root.isEmpty ? FileManager.default.currentDirectoryPath : root)
+        } catch {
+            throw SettingsError(description: error.description)
+        }
+    }
+
+    static func makeDNS(_ configuration: WardenConfiguration, rules: RuleSet) throws -> (any PolicyDNS)? {
+        guard !rules.queriedZones.isEmpty || rules.needsReverseDNS else { return nil }
+        let dns = configuration.dns
+        do {
+            let resolver = try DNSResolver(configuration: DNSResolverConfiguration(
+                servers: dns.servers, timeout: .seconds(dns.timeoutSeconds), tries: dns.tries))
+            return ResolverDNS(resolver: resolver)
+        } catch {
+            throw SettingsError(description: "\(configuration.sourcePath): [dns]: \(error)")
+        }
+    }
+
+    static func makeGeo(_ configuration: WardenConfiguration, rules: RuleSet) throws -> (any PolicyGeo)? {
+        guard !configuration.geoip.databases.isEmpty else {
+            if rules.needsGeo {
+                throw SettingsError(description: "\(configuration.sourcePath): country, continent and asn rules need [geoip] databases")
+            }
+            return nil
+        }
+        do {
+            return DatabaseGeo(databases: GeoDatabases(try configuration.geoip.databases.map { path throws(MaxMindDBError) in try MaxMindDatabase(path: path) }))
+        } catch {
+            throw SettingsError(description: "\(configuration.sourcePath): [geoip]: \(error)")
+        }
     }
 }
 

@@ -29,8 +29,9 @@ public final class WardenServer: Service {
         self.threadPool = NIOThreadPool(numberOfThreads: 2)
         threadPool.start()
         let metrics = WardenMetrics()
-        let settings = try RuntimeSettings.make(configuration: configuration, threadPool: threadPool, metrics: metrics, logger: logger)
-        self.runtime = ProxyRuntime(settings: settings, metrics: metrics, logger: logger)
+        let state = PolicyState(dns: configuration.dns)
+        let settings = try RuntimeSettings.make(configuration: configuration, threadPool: threadPool, metrics: metrics, logger: logger, state: state)
+        self.runtime = ProxyRuntime(settings: settings, metrics: metrics, logger: logger, policyState: state)
         self.listeners = try configuration.listeners.map { try ListenerContext.make($0, tls: configuration.tls) }
     }
 
@@ -104,7 +105,8 @@ public final class WardenServer: Service {
     func reload() {
         do {
             let configuration = try WardenConfiguration.load(path: configurationPath)
-            let settings = try RuntimeSettings.make(configuration: configuration, threadPool: threadPool, metrics: runtime.metrics, logger: logger)
+            let settings = try RuntimeSettings.make(
+                configuration: configuration, threadPool: threadPool, metrics: runtime.metrics, logger: logger, state: runtime.policyState)
             if configuration.listeners != runtime.settings.configuration.listeners || configuration.tls != runtime.settings.configuration.tls {
                 logger.warning("listener and TLS changes take effect at the next restart")
             }

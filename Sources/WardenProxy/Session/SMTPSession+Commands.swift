@@ -47,6 +47,18 @@ extension SMTPSession {
         facts.sender = mail
         facts.recipients = []
         recipients = []
+        guard connectRefusal == nil, facts.authenticatedUser == nil, let lookups = facts.lookups else { return mailPolicy(mail) }
+        // The client rules are decided now, before the upstream is opened: a refused client
+        // never costs it a connection. Authenticated clients are not subject to them.
+        let made = lookups.isDecided
+        whenDecided(settings.policy.clientDecision(facts, atGreeting: false)) { [self] decision in
+            if !made { clientDecided(decision) }
+            if decision.verdict.refuses { connectRefusal = (decision, nextReference()) }
+            mailPolicy(mail)
+        }
+    }
+
+    private func mailPolicy(_ mail: MailCommand) {
         ask(.mail) { [self] decision in
             if decision.verdict.refuses {
                 facts.sender = nil

@@ -52,9 +52,36 @@ extension SMTPSession {
         registryID = id
         runtime.metrics.sessionOpened(listener: listener.configuration.name)
         logger.info("connect", metadata: ["listener": "\(listener.configuration.name)", "tls": "\(facts.tls)"])
+        if let ip = client.ip, let clientPolicy = settings.policy.client {
+            // DNS lists and reverse DNS are asked now, in parallel, and awaited where needed.
+            facts.lookups = clientPolicy.startLookups(for: ip)
+        }
+        let delay = settings.policy.client?.rules.greetingDelaySeconds ?? 0
+        guard delay > 0 else {
+            connectStage()
+            return
+        }
+        // Early-talker detection (postscreen's pregreet test): a client that talks before the
+        // greeting is a bot that does not wait for the server.
+        greetingDelayed = true
+        context.eventLoop.assumeIsolated().scheduleTask(in: .milliseconds(Int64(delay * 1000))) { [self] in
+            greetingDelayed = false
+            guard !closing else { return }
+            connectStage()
+        }
+    }
+
+    private func connectStage() {
         ask(.connect) { decision in
             self.connectDecided(decision)
         }
+    }
+
+    /// Bytes before the greeting: remembered as early talking and dropped.
+    func receivedEarly() {
+        if !facts.earlyTalker { logger.info("early talker", metadata: ["bytes": "\(input.readableBytes)"]) }
+        facts.earlyTalker = true
+        input.clear()
     }
 
     private func refuseSession(_ admission: SessionRegistry.Admission) {
@@ -88,7 +115,47 @@ extension SMTPSession {
             logger.info("connect refusal deferred to RCPT", metadata: ["ref": "\(reference)"])
             greet()
         case .continue, .accept:
-            greet()
+            guard settings.policy.client?.rules.refusalPoint == .greeting else { return greet() }
+            whenDecided(settings.policy.clientDecision(facts, atGreeting: true)) { [self] decision in
+                clientDecided(decision)
+                guard decision.verdict.refuses else { return greet() }
+                refuseGreeting(decision)
+            }
+        }
+    }
+
+    /// `reject_at greeting`: 554 instead of the 220 (RFC 5321 3.1); the session then answers
+    /// every command but QUIT with 503 until the client leaves. A tempfail or disconnect closes.
+    private func refuseGreeting(_ decision: Decision) {
+        let reference = nextReference()
+        logRefusal(decision, stage: .connect, reference: reference)
+        let reply = decision.refusalReply(reference: reference) ?? SMTPServerReplies.ok
+        guard decision.verdict == .reject else {
+            var closing = reply
+            closing.code = 421
+            return close(with: closing)
+        }
+        greetingRefused = true
+        write(reply)
+        flushIfNeeded()
+        arm(configuration.timeouts.greetingSeconds, "greeting")
+    }
+
+    /// The client decision is made: log its hits, count them per rule, and log a decision that
+    /// shadow mode kept from refusing.
+    func clientDecided(_ decision: Decision) {
+        guard !decision.hits.isEmpty || decision.wouldHave != nil else { return }
+        for hit in decision.hits { runtime.metrics.ruleHit(hit.rule, shadow: hit.shadow) }
+        let hits = decision.hits.map { "\($0.rule)(\($0.score)\($0.shadow ? ",shadow" : "")): \($0.evidence)" }.joined(separator: "; ")
+        if let wouldHave = decision.wouldHave {
+            let reference = nextReference()
+            runtime.metrics.wouldHaveRefused(verdict: wouldHave.rawValue)
+            logger.info("would have refused", metadata: [
+                "ref": "\(reference)", "stage": "connect", "verdict": "\(wouldHave.rawValue)", "applied": "\(decision.verdict.rawValue)",
+                "score": "\(decision.score)", "rules": "\(hits)",
+            ])
+        } else if !decision.verdict.refuses {
+            logger.info("client rules", metadata: ["verdict": "\(decision.verdict.rawValue)", "score": "\(decision.score)", "rules": "\(hits)"])
         }
     }
 
@@ -105,6 +172,20 @@ extension SMTPSession {
         if force || (!busy && machine.phase != .transaction && machine.phase != .data && machine.phase != .auth) {
             close(with: Self.shuttingDown)
         }
+    }
+
+    /// The log line that explains a refusal: the reference, the stage, each rule with its score
+    /// and evidence.
+    func logRefusal(_ decision: Decision, stage: PolicyStage, reference: String) {
+        refusals += 1
+        let hits = decision.hits.filter { !$0.shadow }.map { "\($0.rule)(\($0.score)): \($0.evidence)" }.joined(separator: "; ")
+        var metadata: Logger.Metadata = [
+            "ref": "\(reference)", "stage": "\(stage.rawValue)", "verdict": "\(decision.verdict.rawValue)",
+            "score": "\(decision.score)", "rules": "\(hits)", "reply": "\((decision.reply ?? decision.verdict.defaultReply)?.code ?? 0)",
+        ]
+        if let sender = facts.sender { metadata["from"] = "\(sender.reversePath.map { "\($0)" } ?? "")" }
+        logger.info("refused", metadata: metadata)
+        runtime.metrics.refusal(reason: decision.hits.first { !$0.shadow }?.rule ?? decision.verdict.rawValue)
     }
 
     static let shuttingDown = SMTPReply(421, EnhancedStatusCode(4, 3, 2), "Service shutting down, try again later")
@@ -137,8 +218,12 @@ extension SMTPSession {
 
     /// Asks the policy at `stage`; `then` runs on the event loop, at once when the answer is ready.
     func ask(_ stage: PolicyStage, recipient: RcptCommand? = nil, then: @escaping (Decision) -> Void) {
-        let query = PolicyQuery(stage: stage, facts: facts, recipient: recipient)
-        switch settings.policy.evaluate(query) {
+        whenDecided(settings.policy.evaluate(PolicyQuery(stage: stage, facts: facts, recipient: recipient)), then: then)
+    }
+
+    /// Runs `then` with the decision, at once or when a waiting check answers, on the event loop.
+    func whenDecided(_ answer: PolicyAnswer, then: @escaping (Decision) -> Void) {
+        switch answer {
         case .now(let decision):
             then(decision)
         case .later(let wait):
@@ -161,16 +246,8 @@ extension SMTPSession {
     /// Writes the refusal for `decision` with a fresh reference and logs what decided it.
     func refuse(_ decision: Decision, stage: PolicyStage, reference: String? = nil) {
         let reference = reference ?? nextReference()
-        refusals += 1
+        logRefusal(decision, stage: stage, reference: reference)
         let reply = decision.refusalReply(reference: reference) ?? SMTPServerReplies.ok
-        let hits = decision.hits.map { "\($0.rule)(\($0.score)): \($0.evidence)" }.joined(separator: "; ")
-        logger.info(
-            "refused",
-            metadata: [
-                "ref": "\(reference)", "stage": "\(stage.rawValue)", "verdict": "\(decision.verdict.rawValue)",
-                "score": "\(decision.score)", "rules": "\(hits)", "reply": "\(reply.code)",
-            ])
-        runtime.metrics.refusal(reason: decision.hits.first?.rule ?? decision.verdict.rawValue)
         if decision.verdict == .disconnect {
             close(with: reply)
             return

@@ -41,6 +41,10 @@ final class SMTPSession: ChannelInboundHandler {
     var deadline: Scheduled<Void>?
     var references = 0
     var connectRefusal: (Decision, String)?
+    /// The greeting waits (`greeting_delay`); bytes now make the client an early talker.
+    var greetingDelayed = false
+    /// The greeting was a 554: every command but QUIT gets 503.
+    var greetingRefused = false
 
     // The message being received.
     var spool: MessageSpool?
@@ -110,6 +114,10 @@ final class SMTPSession: ChannelInboundHandler {
         input.writeBuffer(&bytes)
         if awaitingProxyHeader {
             readProxyHeader()
+            return
+        }
+        if greetingDelayed {
+            receivedEarly()
             return
         }
         processInput()
@@ -214,6 +222,9 @@ final class SMTPSession: ChannelInboundHandler {
         let action: SMTPServerStateMachine.Action
         do {
             let command = try SMTPCommandParser.parse(line)
+            if greetingRefused {
+                return perform(command == .quit ? machine.receivedCommand(.quit) : machine.receivedInvalidLine(Self.refusedSession))
+            }
             runtime.metrics.command(command.verb)
             action = machine.receivedCommand(command)
         } catch {
@@ -252,6 +263,8 @@ final class SMTPSession: ChannelInboundHandler {
         withReference.lines[withReference.lines.count - 1] += " [ref=\(reference)]"
         return withReference
     }
+
+    static let refusedSession = SMTPReply(503, EnhancedStatusCode(5, 5, 1), "Bad sequence of commands: this session was refused")
 
     static func reply(for error: SMTPFrameDecoder.LineError) -> SMTPReply {
         switch error {

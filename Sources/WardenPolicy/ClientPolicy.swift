@@ -1,0 +1,97 @@
+import SMTPCore
+
+/// The connect-stage and HELO rules of a rule set, with the DNS, cache and GeoIP they use.
+/// Lookups start when the client connects; the decision is made once, where it is first
+/// needed (at the greeting with `reject_at greeting`, otherwise at the first RCPT), and kept
+/// for the session.
+public struct ClientPolicy: Sendable {
+    public let rules: RuleSet
+    let dns: (any PolicyDNS)?
+    let geo: (any PolicyGeo)?
+    let cache: DNSListCache
+    let health: ZoneHealth
+    let ourNames: Set<String>
+
+    /// `ourNames`: the hostname and accepted domains, lowercased, for `helo claims-us`.
+    public init(rules: RuleSet, dns: (any PolicyDNS)?, geo: (any PolicyGeo)?, cache: DNSListCache, health: ZoneHealth, ourNames: Set<String>) {
+        self.rules = rules
+        self.dns = dns
+        self.geo = geo
+        self.cache = cache
+        self.health = health
+        self.ourNames = Set(ourNames.map { $0.lowercased() })
+    }
+
+    public var isEmpty: Bool { rules.rules.isEmpty && !rules.shadow }
+
+    // MARK: Lookups
+
+    public func startLookups(for address: IPAddress) -> ClientLookups {
+        var zones: [String: Task<ZoneAnswer, Never>] = [:]
+        if let dns {
+            for (zone, settings) in rules.queriedZones {
+                zones[zone] = Task { await query(zone: zone, settings: settings, address: address, dns: dns) }
+            }
+        }
+        var reverse: Task<ReverseDNS, Never>?
+        if let dns, rules.needsReverseDNS {
+            reverse = Task { await ClientPolicy.forwardConfirmed(address, dns: dns) }
+        }
+        let geoInfo = rules.needsGeo ? geo?.lookup(address) : nil
+        return ClientLookups(address: address, geo: geoInfo, zones: zones, reverse: reverse)
+    }
+
+    /// One DNS list query, through the shared cache, bounded by the zone's timeout.
+    public func query(zone: String, settings: ZoneSettings, address: IPAddress, dns: any PolicyDNS) async -> ZoneAnswer {
+        guard health.isHealthy(zone) else { return .disabled }
+        let name = "\(address.reversedLabel).\(zone)"
+        let outcome: DNSOutcome
+        if let cached = cache.get(name) {
+            outcome = cached
+        } else {
+            outcome = await Self.withTimeout(settings.timeoutSeconds) { await dns.addresses(of: name) } ?? .failure(.timeout)
+            cache.put(name, outcome)
+        }
+        switch outcome {
+        case .answer(let addresses, _):
+            let errors = addresses.filter(DNSListFilter.isListError)
+            let listings = addresses.filter { !DNSListFilter.isListError($0) }
+            if listings.isEmpty { return errors.isEmpty ? .notListed : .listError(errors) }
+            return .listed(listings)
+        case .failure(.notFound):
+            return .notListed
+        case .failure(let failure):
+            return .failed(failure)
+        }
+    }
+
+    static func forwardConfirmed(_ address: IPAddress, dns: any PolicyDNS) async -> ReverseDNS {
+        switch await withTimeout(5, { await dns.reverseNames(of: address) }) ?? .failure(.timeout) {
+        case .failure(let failure):
+            return ReverseDNS(verifiedName: nil, names: [], failure: failure)
+        case .success(let names):
+            // At most a few names, as Postfix does: a PTR set is no place for a long list.
+            for name in names.prefix(5) {
+                if case .success(let addresses) = await withTimeout(5, { await dns.forwardAddresses(of: name) }) ?? .failure(.timeout),
+                    addresses.contains(address)
+                {
+                    return ReverseDNS(verifiedName: name.lowercased(), names: names, failure: nil)
+                }
+            }
+            return ReverseDNS(verifiedName: nil, names: names, failure: nil)
+        }
+    }
+
+    static func withTimeout<Value: Sendable>(_ seconds: Double, _ operation: @escaping @Sendable () async -> Value) async -> Value? {
+        await withTaskGroup(of: Value?.self) { group in
+            group.addTask { await operation() }
+            group.addTask {
+                try? await Task.sleep(for: .milliseconds(Int(seconds * 1000)))
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first
+        }
+    }
+}

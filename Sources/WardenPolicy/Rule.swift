@@ -1,0 +1,122 @@
+/// What a client rule tests (connect stage, DESIGN.md section 1 step 2).
+public enum ClientCondition: Sendable {
+    case list(AddressList)
+    case dnsList(zone: String, filter: DNSListFilter)
+    case country(Set<String>)
+    case continent(Set<String>)
+    case asn(Set<Int>)
+    case noReverseDNS
+    case earlyTalker
+}
+
+/// What a HELO rule tests.
+public enum HeloCondition: String, Sendable, Hashable, CaseIterable {
+    case ipLiteral = "ip-literal"
+    case notFQDN = "not-fqdn"
+    case claimsUs = "claims-us"
+    case noFCrDNSMatch = "no-fcrdns-match"
+}
+
+/// A verdict a rule takes by itself when it hits, whatever the score.
+public enum RuleAction: String, Sendable, Hashable, CaseIterable {
+    case accept, tempfail, reject, disconnect
+
+    var verdict: Verdict {
+        switch self {
+        case .accept: return .accept
+        case .tempfail: return .tempfail
+        case .reject: return .reject
+        case .disconnect: return .disconnect
+        }
+    }
+}
+
+/// One named rule of `Rules/*.cf`, compiled.
+public struct Rule: Sendable {
+    public enum Test: Sendable {
+        case client(ClientCondition)
+        case helo(HeloCondition)
+    }
+
+    public let name: String
+    public let test: Test
+    public var summary: String?
+    public var score: Double = 1
+    public var action: RuleAction?
+    /// Evaluated, logged and counted as "would have refused"; never applied.
+    public var shadow = false
+    public let file: String
+    public let line: Int
+
+    public init(name: String, test: Test, file: String, line: Int) {
+        self.name = name
+        self.test = test
+        self.file = file
+        self.line = line
+    }
+
+    /// Sub-rules (`__NAME`) are evaluated for others and never scored.
+    public var isSubRule: Bool { name.hasPrefix("__") }
+}
+
+/// How one DNS zone is queried and what its failure decides.
+public struct ZoneSettings: Sendable, Hashable {
+    public enum OnError: String, Sendable, Hashable { case ignore, tempfail }
+    public var timeoutSeconds: Double = 3
+    public var onError: OnError = .ignore
+
+    public init(timeoutSeconds: Double = 3, onError: OnError = .ignore) {
+        self.timeoutSeconds = timeoutSeconds
+        self.onError = onError
+    }
+}
+
+/// A compiled `Rules/` directory: the rules in file order and the global settings.
+public struct RuleSet: Sendable {
+    public enum RefusalPoint: String, Sendable, Hashable { case rcpt, greeting }
+
+    public var rules: [Rule] = []
+    public var tempfailThreshold: Double?
+    public var rejectThreshold: Double?
+    public var allowThreshold: Double?
+    public var refusalPoint: RefusalPoint = .rcpt
+    public var shadow = false
+    public var greetingDelaySeconds: Double = 0
+    public var zones: [String: ZoneSettings] = [:]
+    /// Every rule and list file read, for reloading on change.
+    public var files: [String] = []
+    public var warnings: [RuleDiagnostic] = []
+    /// SpamAssassin rules that were recognised but not loaded, with the reason.
+    public var skipped: [String: String] = [:]
+
+    public init() {}
+
+    public static let empty = RuleSet()
+
+    /// The zones some rule queries, each with its settings.
+    public var queriedZones: [String: ZoneSettings] {
+        var result: [String: ZoneSettings] = [:]
+        for rule in rules {
+            if case .client(.dnsList(let zone, _)) = rule.test { result[zone] = zones[zone] ?? ZoneSettings() }
+        }
+        return result
+    }
+
+    public var needsReverseDNS: Bool {
+        rules.contains { rule in
+            switch rule.test {
+            case .client(.noReverseDNS), .helo(.noFCrDNSMatch): return true
+            default: return false
+            }
+        }
+    }
+
+    public var needsGeo: Bool {
+        rules.contains { rule in
+            switch rule.test {
+            case .client(.country), .client(.continent), .client(.asn): return true
+            default: return false
+            }
+        }
+    }
+}

@@ -68,7 +68,8 @@ let package = Package(
         .executableTarget(
             name: "warden",
             dependencies: [
-                "WardenProxy",
+                "WardenProxy", "WardenPolicy",
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -19,10 +19,11 @@ extension ClientPolicy {
     func evaluate(_ lookups: ClientLookups, facts: SessionFacts) async -> Decision {
         var hits: [(Rule, PolicyHit)] = []
         var failedZones: [String] = []
+        var listErrors: [String: String] = [:]
         // Allow and drop lists first: an allowlist hit ends everything, DNS lists included.
         for rule in rules.rules {
-            guard case .client(.list(let list)) = rule.test, let match = list.lookup(lookups.address) else { continue }
-            hits.append((rule, hit(rule, "\(list.path):\(match.line) \(match.network)")))
+            guard case .client(.list(let list, let file)) = rule.test, let match = list.lookup(lookups.address) else { continue }
+            hits.append((rule, hit(rule, "\(file):\(match.line) \(match.network)")))
         }
         if let allow = hits.first(where: { $0.0.action == .accept && !$0.0.shadow }) {
             return Decision(verdict: .accept, score: 0, hits: hits.map(\.1) + [], wouldHave: nil).explained(by: allow.0)
@@ -40,6 +41,7 @@ extension ClientPolicy {
                         hits.append((rule, hit(rule, "\(zone) answered \(matching.map(ZoneAnswer.dotted).joined(separator: ","))")))
                     }
                 case .failed, .listError:
+                    listErrors[zone] = answer.summary
                     if rules.zones[zone]?.onError == .tempfail, !failedZones.contains(zone) { failedZones.append(zone) }
                 case .notListed, .disabled:
                     break
@@ -65,7 +67,9 @@ extension ClientPolicy {
                 }
             }
         }
-        return verdict(hits, failedZones: failedZones)
+        var decision = verdict(hits, failedZones: failedZones)
+        decision.listErrors = listErrors
+        return decision
     }
 
     private func hit(_ rule: Rule, _ evidence: String) -> PolicyHit {
@@ -108,7 +112,7 @@ extension ClientPolicy {
         if full.0.refuses, Self.severity(full.0) > Self.severity(applied.0) { decision.wouldHave = full.0 }
         if decision.verdict == .continue, let zone = failedZones.first {
             decision.verdict = .tempfail
-            decision.reply = SMTPReply(451, EnhancedStatusCode(4, 7, 1), "Service unavailable, the DNS list \(zone) did not answer; try again later")
+            decision.reply = SMTPReply(451, EnhancedStatusCode(4, 7, 1), "Service unavailable: the DNS list \(zone) could not be used; try again later")
             return decision
         }
         return decision.explained(by: applied.1, hits: hits.filter { !$0.0.shadow }.map(\.0))
@@ -131,6 +135,8 @@ extension ClientPolicy {
             let inner = name.hasPrefix("[") && name.hasSuffix("]") ? String(name.dropFirst().dropLast()) : name
             return IPAddress(inner) != nil ? "HELO \(helo) is an address" : nil
         case .notFQDN:
+            // An address literal is ip-literal's business, not counted twice.
+            if name.hasPrefix("[") || IPAddress(name) != nil { return nil }
             return HeloName.isFullyQualified(name) ? nil : "HELO \(helo) is not a fully qualified domain name"
         case .claimsUs:
             let inner = name.hasPrefix("[") && name.hasSuffix("]") ? String(name.dropFirst().dropLast()) : name

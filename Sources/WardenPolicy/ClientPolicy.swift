@@ -24,6 +24,11 @@ public struct ClientPolicy: Sendable {
 
     public var isEmpty: Bool { rules.rules.isEmpty && !rules.shadow }
 
+    /// GeoIP/ASN data for an address, whether or not a rule asks for it (`warden lookup`).
+    public func geoInfo(for address: IPAddress) -> GeoInfo? {
+        geo?.lookup(address)
+    }
+
     // MARK: Lookups
 
     public func startLookups(for address: IPAddress) -> ClientLookups {

@@ -1,6 +1,7 @@
 /// What a client rule tests (connect stage, DESIGN.md section 1 step 2).
 public enum ClientCondition: Sendable {
-    case list(AddressList)
+    /// The list and its file as the operator names it (`Blocklists/drop.txt`).
+    case list(AddressList, file: String)
     case dnsList(zone: String, filter: DNSListFilter)
     case country(Set<String>)
     case continent(Set<String>)

@@ -24,6 +24,7 @@ public struct RuleSetLoader {
     private var diagnostics: [RuleDiagnostic] = []
     private var lists: [String: AddressList] = [:]
     private var indexByName: [String: Int] = [:]
+    private var scored: Set<String> = []
 
     public init(blocklistsDirectory: String, displayRoot: String) {
         self.blocklists = blocklistsDirectory
@@ -51,6 +52,10 @@ public struct RuleSetLoader {
             }
         }
         for line in attributes { attribute(line) }
+        // A rule that decides by its action adds nothing to the score unless given one.
+        for index in ruleSet.rules.indices where ruleSet.rules[index].action != nil && !scored.contains(ruleSet.rules[index].name) {
+            ruleSet.rules[index].score = 0
+        }
         ruleSet.files += lists.keys.sorted()
         ruleSet.warnings = diagnostics.filter { $0.severity == .warning }
         guard !diagnostics.contains(where: { $0.severity == .error }) else { throw RuleLoadError(diagnostics: diagnostics) }
@@ -63,8 +68,8 @@ public struct RuleSetLoader {
         let (name, rest) = line.nameAndRest
         switch line.keyword {
         case "client_list":
-            guard let list = list(rest, line) else { return }
-            define(name, .client(.list(list)), line)
+            guard let (list, shown) = list(rest, line) else { return }
+            define(name, .client(.list(list, file: shown)), line)
         case "dnsbl", "dnswl":
             let parts = rest.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
             guard (1...2).contains(parts.count), Self.isZone(parts[0]) else {
@@ -178,6 +183,7 @@ public struct RuleSetLoader {
                 return error(line, "score takes one number or four")
             }
             ruleSet.rules[index].score = numbers.count == 4 ? numbers[1]! : numbers[0]!
+            scored.insert(name)
         case "describe":
             ruleSet.rules[index].summary = rest
         case "action":
@@ -212,18 +218,18 @@ public struct RuleSetLoader {
         ruleSet.rules.append(Rule(name: name, test: test, file: line.file, line: line.line))
     }
 
-    private mutating func list(_ file: String, _ line: RuleLine) -> AddressList? {
+    private mutating func list(_ file: String, _ line: RuleLine) -> (AddressList, String)? {
         guard !file.isEmpty, !file.contains(" ") else {
             error(line, "client_list takes a rule name and one list file")
             return nil
         }
         let path = file.hasPrefix("/") ? file : (blocklists as NSString).appendingPathComponent(file)
-        if let known = lists[path] { return known }
         let shown = path.hasPrefix(displayRoot + "/") ? String(path.dropFirst(displayRoot.count + 1)) : path
+        if let known = lists[path] { return (known, shown) }
         do {
             let list = try AddressListLoader.load(path: path, displayName: shown)
             lists[path] = list
-            return list
+            return (list, shown)
         } catch {
             // The list's own error names its file and line; say where it was used too.
             diagnostics.append(RuleDiagnostic(.error, file: shown, line: error.line, error.message + " (used by \(line.file):\(line.line))"))

@@ -60,6 +60,9 @@ public struct Decision: Sendable, Hashable {
     public var wouldHave: Verdict?
     /// A connect-stage refusal to answer instead of the greeting (`reject_at greeting`).
     public var atGreeting = false
+    /// DNS lists that failed or answered an error code, zone to what happened: logged and
+    /// counted, never listings.
+    public var listErrors: [String: String] = [:]
 
     public init(verdict: Verdict, reply: SMTPReply? = nil, score: Double = 0, hits: [PolicyHit] = [], wouldHave: Verdict? = nil) {
         self.verdict = verdict

@@ -1,4 +1,5 @@
 import ArgumentParser
+import WardenPolicy
 import WardenProxy
 
 struct Check: ParsableCommand {
@@ -15,6 +16,20 @@ struct Check: ParsableCommand {
             throw ExitCode(1)
         }
         print("\(configuration.sourcePath): ok")
+        do {
+            let rules = try RuntimeSettings.loadRules(configuration)
+            for warning in rules.warnings { print(warning) }
+            let lists = Set(rules.rules.compactMap { rule -> String? in
+                if case .client(.list(_, let file)) = rule.test { return file }
+                return nil
+            })
+            let zones = rules.queriedZones.keys.sorted()
+            print("rules: \(rules.rules.count) loaded, \(rules.skipped.count) skipped, \(rules.warnings.count) warnings; \(lists.count) address lists; DNS lists: \(zones.isEmpty ? "none" : zones.joined(separator: ", "))")
+            if rules.shadow { print("shadow mode is on: nothing is refused, refusals are logged as would-have") }
+        } catch {
+            printError("\(error)")
+            throw ExitCode(1)
+        }
         for listener in configuration.listeners {
             var notes: [String] = []
             if listener.kind != .smtps, listener.starttls { notes.append("STARTTLS") }

@@ -5,7 +5,7 @@ extension ConfigurationLoader {
     func loadServer() throws(ConfigurationError) -> ServerConfiguration {
         let table = try section(
             "server",
-            keys: ["hostname", "max_sessions", "max_sessions_per_client", "shutdown_grace_seconds"]
+            keys: ["hostname", "max_sessions", "max_sessions_per_client", "shutdown_grace_seconds", "connection_rate_per_client"]
         )
         var server = ServerConfiguration(hostname: "")
         if let hostname = try table.string("hostname") {
@@ -20,6 +20,7 @@ extension ConfigurationLoader {
         server.maxSessionsPerClient =
             try table.int("max_sessions_per_client", minimum: 1) ?? server.maxSessionsPerClient
         server.shutdownGraceSeconds = try table.int("shutdown_grace_seconds", minimum: 0) ?? server.shutdownGraceSeconds
+        server.connectionRatePerClient = try table.int("connection_rate_per_client", minimum: 0) ?? 0
         return server
     }
 

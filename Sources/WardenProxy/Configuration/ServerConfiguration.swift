@@ -18,6 +18,8 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var maxSessions: Int
     public var maxSessionsPerClient: Int
     public var shutdownGraceSeconds: Int
+    /// New connections from one client address per minute before it gets `421 4.7.0`; 0: no limit.
+    public var connectionRatePerClient: Int = 0
 
     public init(
         hostname: String = ServerConfiguration.machineHostname(),

@@ -60,6 +60,7 @@ public struct WardenConfiguration: Sendable, Equatable {
     /// - `hostname` (string, a domain name; the machine's name, see ``ServerConfiguration/machineHostname()``)
     /// - `max_sessions` (int > 0; 2000), `max_sessions_per_client` (int > 0; 50)
     /// - `shutdown_grace_seconds` (int >= 0; 30)
+    /// - `connection_rate_per_client` (int >= 0, connections per minute; 0 = no limit)
     ///
     /// `[[listener]]`, one or more, each:
     /// - `name` (string, required, unique), `address` (IPv4 or IPv6 literal, required),

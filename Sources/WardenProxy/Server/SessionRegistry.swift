@@ -9,6 +9,7 @@ public final class SessionRegistry: Sendable {
         case admitted
         case tooManySessions
         case tooManyFromClient
+        case connectionRate
         case shuttingDown
     }
 
@@ -20,6 +21,8 @@ public final class SessionRegistry: Sendable {
     struct State {
         var sessions: [UInt64: Entry] = [:]
         var perClient: [IPAddress: Int] = [:]
+        /// Connection times per client in the last minute, for `connection_rate_per_client`.
+        var recent: [IPAddress: [NIODeadline]] = [:]
         var nextID: UInt64 = 0
         var shuttingDown = false
     }
@@ -30,18 +33,34 @@ public final class SessionRegistry: Sendable {
 
     /// Admits a session or says why not; an admitted session must call `remove(_:)` once.
     public func admit(
-        client: IPAddress?, maxSessions: Int, maxPerClient: Int,
+        client: IPAddress?, maxSessions: Int, maxPerClient: Int, ratePerMinute: Int = 0, now: NIODeadline = .now(),
         onShutdown: @escaping @Sendable (_ force: Bool) -> Void
     ) -> (Admission, UInt64?) {
         state.withLockedValue { state in
             if state.shuttingDown { return (.shuttingDown, nil) }
             if state.sessions.count >= maxSessions { return (.tooManySessions, nil) }
             if let client, state.perClient[client, default: 0] >= maxPerClient { return (.tooManyFromClient, nil) }
+            if let client, ratePerMinute > 0, !Self.withinRate(&state, client, ratePerMinute, now) { return (.connectionRate, nil) }
             state.nextID += 1
             state.sessions[state.nextID] = Entry(client: client, onShutdown: onShutdown)
             if let client { state.perClient[client, default: 0] += 1 }
             return (.admitted, state.nextID)
         }
+    }
+
+    /// Counts this connection in the client's last minute; false when that is over the rate.
+    /// Refused attempts count too, so a client hammering the port stays refused. The table is
+    /// pruned when it grows, so an address-rotating flood cannot grow it without bound.
+    private static func withinRate(_ state: inout State, _ client: IPAddress, _ rate: Int, _ now: NIODeadline) -> Bool {
+        let windowStart = now - .seconds(60)
+        if state.recent.count > 100_000 {
+            state.recent = state.recent.filter { ($0.value.last ?? windowStart) > windowStart }
+        }
+        var times = state.recent[client, default: []].filter { $0 > windowStart }
+        times.append(now)
+        if times.count > rate + 1 { times.removeFirst(times.count - rate - 1) }
+        state.recent[client] = times
+        return times.count <= rate
     }
 
     public func remove(_ id: UInt64) {

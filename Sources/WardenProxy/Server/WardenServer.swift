@@ -42,6 +42,8 @@ public final class WardenServer: Service {
             tasks.addTask { [self] in
                 for await _ in await UnixSignalsSequence(trapping: .sighup) { reload() }
             }
+            tasks.addTask { [self] in await watchPolicyFiles() }
+            tasks.addTask { [self] in await checkZonesPeriodically() }
             try? await gracefulShutdown()
             tasks.cancelAll()
         }
@@ -117,6 +119,47 @@ public final class WardenServer: Service {
         } catch {
             runtime.metrics.reloads(success: false)
             logger.error("reload failed, previous settings kept", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Reloads when a file under `Rules/` or `Blocklists/`, a file they include, or a GeoIP
+    /// database changes (polled every two seconds: portable, and cheap for a few files).
+    private func watchPolicyFiles() async {
+        var last = PolicyFiles.fingerprint(runtime.settings)
+        while !Task.isCancelled {
+            try? await Task.sleep(for: .seconds(2))
+            let now = PolicyFiles.fingerprint(runtime.settings)
+            guard now != last else { continue }
+            last = now
+            logger.info("policy files changed")
+            reload()
+            last = PolicyFiles.fingerprint(runtime.settings)
+        }
+    }
+
+    /// Health checks of the DNS lists in use, at start and every `dns.health_check_seconds`.
+    private func checkZonesPeriodically() async {
+        var known: [String: Bool] = [:]
+        while !Task.isCancelled {
+            let settings = runtime.settings
+            let interval = settings.configuration.dns.healthCheckSeconds
+            guard interval > 0 else { return }
+            for check in await settings.policy.client?.checkZones() ?? [] {
+                guard let healthy = check.healthy else {
+                    logger.warning("dns list health check got no answer", metadata: ["zone": "\(check.zone)"])
+                    continue
+                }
+                runtime.metrics.zoneHealth(zone: check.zone, healthy: healthy)
+                if known[check.zone] != healthy {
+                    if healthy {
+                        logger.info("dns list healthy", metadata: ["zone": "\(check.zone)", "check": "\(check.detail)"])
+                    } else {
+                        logger.error("dns list disabled: its rules do not hit until it passes again", metadata: ["zone": "\(check.zone)", "check": "\(check.detail)"])
+                    }
+                }
+                known[check.zone] = healthy
+            }
+            try? await Task.sleep(for: .seconds(interval))
         }
     }
 

@@ -41,7 +41,7 @@ extension SMTPSession {
         let eventLoop = context.eventLoop
         let (admission, id) = runtime.registry.admit(
             client: client.ip, maxSessions: configuration.server.maxSessions,
-            maxPerClient: configuration.server.maxSessionsPerClient
+            maxPerClient: configuration.server.maxSessionsPerClient, ratePerMinute: configuration.server.connectionRatePerClient
         ) { force in
             eventLoop.execute { loopBound.value.shutdownRequested(force: force) }
         }
@@ -93,6 +93,8 @@ extension SMTPSession {
             reply = SMTPReply(421, EnhancedStatusCode(4, 7, 0), "\(hostname) Too many connections, try again later")
         case .tooManyFromClient:
             reply = SMTPReply(421, EnhancedStatusCode(4, 7, 0), "\(hostname) Too many connections from your address, try again later")
+        case .connectionRate:
+            reply = SMTPReply(421, EnhancedStatusCode(4, 7, 0), "\(hostname) Too many connections from your address in the last minute, try again later")
         case .admitted:
             preconditionFailure("refusing an admitted session")
         }
@@ -144,6 +146,10 @@ extension SMTPSession {
     /// The client decision is made: log its hits, count them per rule, and log a decision that
     /// shadow mode kept from refusing.
     func clientDecided(_ decision: Decision) {
+        for (zone, what) in decision.listErrors.sorted(by: { $0.key < $1.key }) {
+            runtime.metrics.listError(zone: zone)
+            logger.warning("dns list error", metadata: ["zone": "\(zone)", "answer": "\(what)"])
+        }
         guard !decision.hits.isEmpty || decision.wouldHave != nil else { return }
         for hit in decision.hits { runtime.metrics.ruleHit(hit.rule, shadow: hit.shadow) }
         let hits = decision.hits.map { "\($0.rule)(\($0.score)\($0.shadow ? ",shadow" : "")): \($0.evidence)" }.joined(separator: "; ")

@@ -1,0 +1,46 @@
+import ArgumentParser
+import Logging
+import NIOPosix
+import WardenPolicy
+import WardenProxy
+
+struct Lookup: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show what the connect stage knows about an address: lists, DNS lists, GeoIP/ASN, and the verdict it would reach.")
+
+    @OptionGroup var options: ConfigOption
+
+    @Option(help: "A HELO name to check as well.")
+    var helo: String?
+
+    @Argument(help: "The client address (IPv4 or IPv6).")
+    var address: String
+
+    func run() async throws {
+        guard let ip = IPAddress(address) else {
+            printError("\(address) is not an IPv4 or IPv6 address")
+            throw ExitCode(2)
+        }
+        let configuration: WardenConfiguration
+        do {
+            configuration = try WardenConfiguration.load(path: options.config)
+        } catch {
+            printError("\(error)")
+            throw ExitCode(1)
+        }
+        let threadPool = NIOThreadPool(numberOfThreads: 1)
+        threadPool.start()
+        let settings: RuntimeSettings
+        do {
+            settings = try RuntimeSettings.make(
+                configuration: configuration, threadPool: threadPool, metrics: nil,
+                logger: Logger(label: "warden", factory: { _ in SwiftLogNoOpLogHandler() }), state: PolicyState(dns: configuration.dns))
+        } catch {
+            try? await threadPool.shutdownGracefully()
+            printError("\(error)")
+            throw ExitCode(1)
+        }
+        print(await LookupReport.make(address: ip, helo: helo, policy: settings.policy))
+        try? await threadPool.shutdownGracefully()
+    }
+}

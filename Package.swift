@@ -46,13 +46,20 @@ let package = Package(
             dependencies: ["CMaxMindDB"]
         ),
         .target(
+            name: "RedisClient",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        .target(
             name: "WardenPolicy",
-            dependencies: ["SMTPCore"]
+            dependencies: ["SMTPCore", "RedisClient"]
         ),
         .target(
             name: "WardenProxy",
             dependencies: [
-                "SMTPCore", "NIOSMTP", "WardenPolicy", "DNSResolver", "MaxMindDB",
+                "SMTPCore", "NIOSMTP", "WardenPolicy", "DNSResolver", "MaxMindDB", "RedisClient",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -96,6 +103,10 @@ let package = Package(
             name: "MaxMindDBTests",
             dependencies: ["MaxMindDB"],
             resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
+            name: "RedisClientTests",
+            dependencies: ["RedisClient", .product(name: "NIOPosix", package: "swift-nio")]
         ),
         .testTarget(
             name: "WardenPolicyTests",

@@ -6,13 +6,13 @@ import Synchronization
 ///
 /// c-ares channels are not thread-safe, and c-ares 1.18 has no event thread of its own. Callers
 /// append `PendingQuery`s to a locked queue and wake the thread through an eventfd; the thread
-/// starts them with `ares_query`, polls the wake fd and the sockets c-ares reports through
-/// `ARES_OPT_SOCK_STATE_CB` (no 16-socket limit as with `ares_getsock`), feeds readiness to
-/// `ares_process_fd` and ends each query by its overall deadline. Shutting down destroys the
-/// channel on the thread, which fails every query still in flight with "shut down".
+/// starts them with `ares_query` (at most `maxInFlight` at a time), polls the wake fd and the
+/// sockets c-ares reports through `ARES_OPT_SOCK_STATE_CB` (no 16-socket limit as with
+/// `ares_getsock`), feeds readiness to `ares_process_fd` and ends each query by its overall
+/// deadline. Shutting down destroys the channel on the thread, which fails every query still
+/// in flight with "shut down".
 final class AresEventLoop: @unchecked Sendable {
-    /// Queries started per turn of the loop before it reads answers again, so a burst of
-    /// hundreds does not overflow the UDP receive buffer before the first answer is read.
+    /// Queries started per turn of the loop before it reads answers again.
     static let startBatch = 64
 
     private struct Shared {
@@ -26,12 +26,20 @@ final class AresEventLoop: @unchecked Sendable {
     private let channel: ares_channel
     private let sockets: SocketTable
     private let wakeFD: Int32
+    /// How long a caller waits at most, from submission: `timeout × tries × servers`.
     private let queryCap: Duration
+    private let maxInFlight: Int
     /// Set before the thread starts; the thread owns the channel from then on.
     private var threadStarted = false
     private var threadName = ""
 
     // Touched by the loop thread only.
+    /// Queries handed to c-ares whose callback has not run yet.
+    var inFlight = 0
+    /// Submitted queries waiting for a free slot, from `backlogHead` on.
+    private var backlog: [PendingQuery] = []
+    private var backlogHead = 0
+    /// Every unfinished query by submission time; one cap for all keeps them sorted.
     private var deadlines: [(deadline: ContinuousClock.Instant, query: PendingQuery)] = []
     private var deadlinesHead = 0
 
@@ -39,31 +47,23 @@ final class AresEventLoop: @unchecked Sendable {
         guard aresLibraryStatus == ARES_SUCCESS else {
             throw DNSError(aresStatus: aresLibraryStatus, query: "ares_library_init")
         }
-        guard configuration.tries >= 1, configuration.timeout > .zero else {
-            throw DNSError(kind: .malformed, detail: "timeout must be positive and tries at least 1")
+        guard configuration.tries >= 1, configuration.timeout > .zero, configuration.maxQueriesInFlight >= 1 else {
+            throw DNSError(
+                kind: .malformed, detail: "timeout must be positive, tries and maxQueriesInFlight at least 1")
         }
         let csv = try configuration.serversCSV()
         let sockets = SocketTable()
-        var options = ares_options()
-        options.timeout = configuration.timeoutMilliseconds
-        options.tries = Int32(clamping: configuration.tries)
-        options.sock_state_cb = aresSocketStateCallback
-        options.sock_state_cb_data = Unmanaged.passUnretained(sockets).toOpaque()
-        let mask = ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_SOCK_STATE_CB
-        var created: ares_channel? = nil
-        let status = ares_init_options(&created, &options, mask)
-        guard status == ARES_SUCCESS, let channel = created else {
-            throw DNSError(aresStatus: status, query: "ares_init_options")
+        // One server: take SERVFAIL and REFUSED answers as they are (ARES_FLAG_NOCHECKRESP).
+        // c-ares 1.18 would otherwise skip the server and report ARES_ECONNREFUSED, the same
+        // status as an unreachable one. With several servers that skipping is the failover.
+        var channel = try Self.makeChannel(
+            configuration, csv: csv, sockets: sockets, passFailures: configuration.servers.count == 1)
+        var serverCount = Self.serverCount(channel)
+        if configuration.servers.isEmpty && serverCount == 1 {
+            ares_destroy(channel)
+            channel = try Self.makeChannel(configuration, csv: csv, sockets: sockets, passFailures: true)
+            serverCount = Self.serverCount(channel)
         }
-        ares_set_socket_configure_callback(channel, aresSocketConfigureCallback, nil)
-        if !csv.isEmpty {
-            let status = ares_set_servers_ports_csv(channel, csv)
-            guard status == ARES_SUCCESS else {
-                ares_destroy(channel)
-                throw DNSError(aresStatus: status, query: "servers \(csv)")
-            }
-        }
-        let serverCount = Self.serverCount(channel)
         guard serverCount > 0 else {
             ares_destroy(channel)
             throw DNSError(kind: .other, detail: "no DNS servers configured")
@@ -77,6 +77,48 @@ final class AresEventLoop: @unchecked Sendable {
         self.sockets = sockets
         self.wakeFD = wakeFD
         self.queryCap = configuration.timeout * (configuration.tries * serverCount)
+        self.maxInFlight = configuration.maxQueriesInFlight
+    }
+
+    private static func makeChannel(
+        _ configuration: DNSResolverConfiguration, csv: String, sockets: SocketTable, passFailures: Bool
+    ) throws(DNSError) -> ares_channel {
+        var options = ares_options()
+        options.flags = passFailures ? ARES_FLAG_NOCHECKRESP : 0
+        options.timeout = configuration.timeoutMilliseconds
+        options.tries = Int32(clamping: configuration.tries)
+        options.sock_state_cb = aresSocketStateCallback
+        options.sock_state_cb_data = Unmanaged.passUnretained(sockets).toOpaque()
+        let mask = ARES_OPT_FLAGS | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_SOCK_STATE_CB
+        var created: ares_channel? = nil
+        let status = ares_init_options(&created, &options, mask)
+        guard status == ARES_SUCCESS, let channel = created else {
+            throw DNSError(aresStatus: status, query: "ares_init_options")
+        }
+        ares_set_socket_configure_callback(channel, aresSocketConfigureCallback, nil)
+        if !csv.isEmpty {
+            let status = ares_set_servers_ports_csv(channel, csv)
+            guard status == ARES_SUCCESS else {
+                ares_destroy(channel)
+                throw DNSError(aresStatus: status, query: "servers \(csv)")
+            }
+        }
+        return channel
+    }
+
+    private static func serverCount(_ channel: ares_channel) -> Int {
+        var list: UnsafeMutablePointer<ares_addr_port_node>? = nil
+        guard ares_get_servers_ports(channel, &list) == ARES_SUCCESS else {
+            return 0
+        }
+        defer { ares_free_data(list) }
+        var count = 0
+        var node = list
+        while let current = node {
+            count += 1
+            node = current.pointee.next
+        }
+        return count
     }
 
     deinit {
@@ -149,28 +191,12 @@ final class AresEventLoop: @unchecked Sendable {
         _ = write(wakeFD, &one, MemoryLayout<UInt64>.size)
     }
 
-    private static func serverCount(_ channel: ares_channel) -> Int {
-        var list: UnsafeMutablePointer<ares_addr_port_node>? = nil
-        guard ares_get_servers_ports(channel, &list) == ARES_SUCCESS else {
-            return 0
-        }
-        defer { ares_free_data(list) }
-        var count = 0
-        var node = list
-        while let current = node {
-            count += 1
-            node = current.pointee.next
-        }
-        return count
-    }
-
     // MARK: - The loop thread
 
     private func run() {
-        var backlog: [PendingQuery] = []
-        var backlogHead = 0
         var pollSet: [pollfd] = []
         while true {
+            // Drain the eventfd before taking the queue: a submit after the take writes again.
             var counter: UInt64 = 0
             _ = read(wakeFD, &counter, MemoryLayout<UInt64>.size)
             let (incoming, stopping) = shared.withLock { shared -> ([PendingQuery], Bool) in
@@ -187,20 +213,16 @@ final class AresEventLoop: @unchecked Sendable {
                 }
                 break
             }
-            backlog.append(contentsOf: incoming)
-            let batchEnd = min(backlog.count, backlogHead + Self.startBatch)
             let now = ContinuousClock.now
-            for query in backlog[backlogHead..<batchEnd] {
-                startQuery(query, now: now)
+            for query in incoming {
+                deadlines.append((now + queryCap, query))
             }
-            backlogHead = batchEnd
-            if backlogHead == backlog.count {
-                backlog.removeAll(keepingCapacity: true)
-                backlogHead = 0
-            }
-
+            backlog.append(contentsOf: incoming)
+            startFromBacklog()
             expireDeadlines(now: ContinuousClock.now)
-            let timeout = backlog.isEmpty ? pollTimeoutMilliseconds(now: ContinuousClock.now) : 0
+
+            let canStartMore = backlogHead < backlog.count && inFlight < maxInFlight
+            let timeout = canStartMore ? 0 : pollTimeoutMilliseconds(now: ContinuousClock.now)
             pollSet.removeAll(keepingCapacity: true)
             pollSet.append(pollfd(fd: wakeFD, events: Int16(POLLIN), revents: 0))
             for (fd, interest) in sockets.interest {
@@ -209,8 +231,7 @@ final class AresEventLoop: @unchecked Sendable {
                 if interest.writable { events |= Int16(POLLOUT) }
                 pollSet.append(pollfd(fd: fd, events: events, revents: 0))
             }
-            let ready = poll(&pollSet, nfds_t(pollSet.count), timeout)
-            if ready > 0 {
+            if poll(&pollSet, nfds_t(pollSet.count), timeout) > 0 {
                 for entry in pollSet.dropFirst() where entry.revents != 0 {
                     let failed = entry.revents & Int16(POLLERR | POLLHUP | POLLNVAL) != 0
                     let readable = entry.revents & Int16(POLLIN) != 0 || failed
@@ -231,25 +252,39 @@ final class AresEventLoop: @unchecked Sendable {
         deadlinesHead = 0
     }
 
-    private func startQuery(_ query: PendingQuery, now: ContinuousClock.Instant) {
-        if query.isFinished {
-            return
+    /// Hands queries to c-ares while slots are free, at most `startBatch` per turn.
+    private func startFromBacklog() {
+        var started = 0
+        while backlogHead < backlog.count && inFlight < maxInFlight && started < Self.startBatch {
+            let query = backlog[backlogHead]
+            backlogHead += 1
+            if query.isFinished {
+                continue
+            }
+            started += 1
+            inFlight += 1
+            let context = Unmanaged.passRetained(QueryContext(query: query, loop: self)).toOpaque()
+            query.name.withCString { name in
+                ares_query(channel, name, Int32(ns_c_in.rawValue), query.type, aresQueryCallback, context)
+            }
         }
-        deadlines.append((now + queryCap, query))
-        let context = Unmanaged.passRetained(query).toOpaque()
-        query.name.withCString { name in
-            ares_query(channel, name, Int32(ns_c_in.rawValue), query.type, aresQueryCallback, context)
+        if backlogHead == backlog.count {
+            backlog.removeAll(keepingCapacity: true)
+            backlogHead = 0
+        } else if backlogHead > 1024 && backlogHead * 2 > backlog.count {
+            backlog.removeFirst(backlogHead)
+            backlogHead = 0
         }
     }
 
-    /// Deadlines are appended in start order with one cap for all, so they are sorted.
     private func expireDeadlines(now: ContinuousClock.Instant) {
         while deadlinesHead < deadlines.count {
             let entry = deadlines[deadlinesHead]
             if entry.query.isFinished {
                 deadlinesHead += 1
             } else if entry.deadline <= now {
-                entry.query.finish(.failure(DNSError(kind: .timeout, detail: "no answer within \(queryCap) (\(entry.query.name))")))
+                let detail = "no answer within \(queryCap) (\(entry.query.name))"
+                entry.query.finish(.failure(DNSError(kind: .timeout, detail: detail)))
                 deadlinesHead += 1
             } else {
                 break
@@ -273,50 +308,12 @@ final class AresEventLoop: @unchecked Sendable {
         }
         if deadlinesHead < deadlines.count {
             let (seconds, attoseconds) = (deadlines[deadlinesHead].deadline - now).components
-            let untilDeadline = max(0, seconds * 1000 + (attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000)
+            let milliseconds = seconds * 1000 + (attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000
+            let untilDeadline = max(0, milliseconds)
             result = result < 0 ? untilDeadline : min(result, untilDeadline)
         }
         return Int32(clamping: result)
     }
 }
 
-/// The sockets c-ares wants watched, kept up to date by its socket-state callback.
-private final class SocketTable {
-    var interest: [Int32: (readable: Bool, writable: Bool)] = [:]
-}
-
 private let aresLibraryStatus: Int32 = ares_library_init(ARES_LIB_INIT_ALL)
-
-private func aresSocketStateCallback(
-    _ data: UnsafeMutableRawPointer?, _ fd: ares_socket_t, _ readable: Int32, _ writable: Int32
-) {
-    let table = Unmanaged<SocketTable>.fromOpaque(data!).takeUnretainedValue()
-    if readable == 0 && writable == 0 {
-        table.interest[fd] = nil
-    } else {
-        table.interest[fd] = (readable != 0, writable != 0)
-    }
-}
-
-/// c-ares 1.18 does not open its sockets close-on-exec; a spawned child would keep them.
-private func aresSocketConfigureCallback(_ fd: ares_socket_t, _ type: Int32, _ data: UnsafeMutableRawPointer?) -> Int32 {
-    let flags = fcntl(fd, F_GETFD)
-    if flags >= 0 {
-        _ = fcntl(fd, F_SETFD, flags | FD_CLOEXEC)
-    }
-    return 0
-}
-
-private func aresQueryCallback(
-    _ context: UnsafeMutableRawPointer?, _ status: Int32, _ timeouts: Int32,
-    _ answer: UnsafeMutablePointer<UInt8>?, _ length: Int32
-) {
-    let query = Unmanaged<PendingQuery>.fromOpaque(context!).takeRetainedValue()
-    if status == ARES_SUCCESS, let answer, length > 0 {
-        query.finish(.success(Array(UnsafeBufferPointer(start: answer, count: Int(length)))))
-    } else if status == ARES_SUCCESS {
-        query.finish(.failure(DNSError(kind: .malformed, detail: "empty answer (\(query.name))")))
-    } else {
-        query.finish(.failure(DNSError(aresStatus: status, query: query.name)))
-    }
-}

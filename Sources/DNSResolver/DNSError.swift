@@ -11,14 +11,15 @@ public struct DNSError: Error, Hashable, Sendable, CustomStringConvertible {
         case notFound
         /// No answer within the configured tries, or the cap of `timeout × tries × servers`.
         case timeout
-        /// SERVFAIL from every server asked.
+        /// SERVFAIL; or, with several servers, none of them answered usably (each refused,
+        /// failed or was unreachable: c-ares 1.18 reports all of that as one status).
         case serverFailure
-        /// REFUSED from every server asked (rbldnsd answers so for names outside its zones).
+        /// REFUSED from the one configured server (rbldnsd answers so for names outside its zones).
         case refused
         /// An answer that does not parse, a name that cannot be asked, a bad server address.
         case malformed
-        /// Anything else: shut down (`detail` "shut down"), cancelled ("cancelled"),
-        /// connection refused (nothing listens on the server's port), out of memory.
+        /// Anything else: shut down (`detail` "shut down"), cancelled ("cancelled"), NOTIMP,
+        /// no server configured, out of memory.
         case other
     }
 
@@ -45,7 +46,7 @@ public struct DNSError: Error, Hashable, Sendable, CustomStringConvertible {
             kind = .notFound
         case ARES_ETIMEOUT:
             kind = .timeout
-        case ARES_ESERVFAIL:
+        case ARES_ESERVFAIL, ARES_ECONNREFUSED:
             kind = .serverFailure
         case ARES_EREFUSED:
             kind = .refused

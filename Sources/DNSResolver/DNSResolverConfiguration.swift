@@ -5,26 +5,36 @@
 /// `/etc/resolv.conf`.
 ///
 /// `timeout` is how long one try waits for an answer and `tries` how many times each server is
-/// asked. c-ares 1.18 doubles the wait of every later round; the resolver caps a whole query at
-/// `timeout × tries × number of servers`, so the configured numbers bound what a caller waits.
+/// asked. c-ares 1.18 doubles the wait of every later round; the resolver caps a whole query,
+/// from the call on, at `timeout × tries × number of servers`, so the configured numbers bound
+/// what a caller waits.
+///
+/// `maxQueriesInFlight` bounds the queries handed to the servers at once; more wait their turn
+/// (within the same cap). A burst of hundreds of datagrams overflows a server's receive buffer
+/// (measured with rbldnsd on loopback: drops from ~200 on), and each lost one costs a
+/// `timeout`.
 public struct DNSResolverConfiguration: Sendable, Hashable {
     /// Resolver defaults of `resolv.conf(5)` would be 5 s and 2 attempts; a mail filter
     /// that answers within SMTP's greeting budget waits less.
     public static let defaultTimeout: Duration = .seconds(2)
     public static let defaultTries = 2
+    public static let defaultMaxQueriesInFlight = 128
 
     public var servers: [String]
     public var timeout: Duration
     public var tries: Int
+    public var maxQueriesInFlight: Int
 
     public init(
         servers: [String] = [],
         timeout: Duration = DNSResolverConfiguration.defaultTimeout,
-        tries: Int = DNSResolverConfiguration.defaultTries
+        tries: Int = DNSResolverConfiguration.defaultTries,
+        maxQueriesInFlight: Int = DNSResolverConfiguration.defaultMaxQueriesInFlight
     ) {
         self.servers = servers
         self.timeout = timeout
         self.tries = tries
+        self.maxQueriesInFlight = maxQueriesInFlight
     }
 }
 

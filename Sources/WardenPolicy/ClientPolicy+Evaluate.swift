@@ -60,6 +60,8 @@ extension ClientPolicy {
                 }
             case .client(.earlyTalker):
                 if facts.earlyTalker { hits.append((rule, hit(rule, "talked before the greeting"))) }
+            case .rate, .bulk:
+                continue
             case .helo(let condition):
                 guard let helo = facts.helo else { continue }
                 if let evidence = await heloEvidence(condition, helo: helo, lookups: lookups) {

@@ -6,11 +6,14 @@
 public struct Policy: Sendable {
     public let relayControl: RelayControl?
     public let client: ClientPolicy?
+    /// The `ratelimit` and `bulk` rules; the session asks them at each stage they guard.
+    public let limits: RateLimiter?
     public let checks: [any PolicyCheck]
 
-    public init(relayControl: RelayControl?, client: ClientPolicy? = nil, checks: [any PolicyCheck] = []) {
+    public init(relayControl: RelayControl?, client: ClientPolicy? = nil, limits: RateLimiter? = nil, checks: [any PolicyCheck] = []) {
         self.relayControl = relayControl
         self.client = client.flatMap { $0.isEmpty ? nil : $0 }
+        self.limits = limits.flatMap { $0.isEmpty ? nil : $0 }
         self.checks = checks
     }
 

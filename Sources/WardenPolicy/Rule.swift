@@ -37,6 +37,8 @@ public struct Rule: Sendable {
     public enum Test: Sendable {
         case client(ClientCondition)
         case helo(HeloCondition)
+        case rate(RateLimit)
+        case bulk(BulkLimit)
     }
 
     public let name: String
@@ -101,6 +103,16 @@ public struct RuleSet: Sendable {
             if case .client(.dnsList(let zone, _)) = rule.test { result[zone] = zones[zone] ?? ZoneSettings() }
         }
         return result
+    }
+
+    /// The rate-limit and bulk rules, in file order.
+    public var limitRules: [Rule] {
+        rules.filter { rule in
+            switch rule.test {
+            case .rate, .bulk: return true
+            default: return false
+            }
+        }
     }
 
     public var needsReverseDNS: Bool {

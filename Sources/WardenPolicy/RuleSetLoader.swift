@@ -52,9 +52,20 @@ public struct RuleSetLoader {
             }
         }
         for line in attributes { attribute(line) }
-        // A rule that decides by its action adds nothing to the score unless given one.
-        for index in ruleSet.rules.indices where ruleSet.rules[index].action != nil && !scored.contains(ruleSet.rules[index].name) {
-            ruleSet.rules[index].score = 0
+        // A rule that decides by its action adds nothing to the score unless given one; a limit
+        // without a score or an action answers 451 (421 for connections) when it is exceeded.
+        for index in ruleSet.rules.indices {
+            let rule = ruleSet.rules[index]
+            let isScored = scored.contains(rule.name)
+            switch rule.test {
+            case .rate(let limit) where rule.action == nil && !isScored:
+                ruleSet.rules[index].action = limit.counted == .connections ? .disconnect : .tempfail
+            case .bulk where rule.action == nil && !isScored:
+                ruleSet.rules[index].action = .tempfail
+            default:
+                break
+            }
+            if ruleSet.rules[index].action != nil && !isScored { ruleSet.rules[index].score = 0 }
         }
         ruleSet.files += lists.keys.sorted()
         ruleSet.warnings = diagnostics.filter { $0.severity == .warning }
@@ -95,6 +106,18 @@ public struct RuleSetLoader {
         case "client_no_rdns", "early_talker":
             guard rest.isEmpty else { return error(line, "\(line.keyword) takes only a rule name") }
             define(name, .client(line.keyword == "early_talker" ? .earlyTalker : .noReverseDNS), line)
+        case "ratelimit", "bulk":
+            let isRate = line.keyword == "ratelimit"
+            do {
+                let options = try RateLimitParser.parse(rest, allowCount: isRate) { file in list(file, line) }
+                let (limit, window) = (options.limit!, options.windowSeconds!)
+                let test: Rule.Test = isRate
+                    ? .rate(RateLimit(key: options.key, counted: options.counted!, limit: limit, windowSeconds: window, scope: options.scope))
+                    : .bulk(BulkLimit(key: options.key, limit: limit, windowSeconds: window, scope: options.scope))
+                define(name, test, line)
+            } catch {
+                self.error(line, "\(line.keyword): \(error.message)")
+            }
         case "helo":
             guard let condition = HeloCondition(rawValue: rest) else {
                 return error(line, "helo takes one of \(HeloCondition.allCases.map(\.rawValue).joined(separator: ", "))")

@@ -34,7 +34,7 @@ struct Lookup: AsyncParsableCommand {
         do {
             settings = try RuntimeSettings.make(
                 configuration: configuration, threadPool: threadPool, metrics: nil,
-                logger: Logger(label: "warden", factory: { _ in SwiftLogNoOpLogHandler() }), state: PolicyState(dns: configuration.dns))
+                logger: Logger(label: "warden", factory: { _ in SwiftLogNoOpLogHandler() }), state: PolicyState(configuration: configuration))
         } catch {
             try? await threadPool.shutdownGracefully()
             printError("\(error)")

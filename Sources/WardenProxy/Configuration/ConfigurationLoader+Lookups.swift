@@ -26,3 +26,19 @@ extension ConfigurationLoader {
         return GeoIPConfiguration(databases: (try table.stringArray("databases") ?? []).map { source.resolve($0) })
     }
 }
+
+extension ConfigurationLoader {
+    func loadStore() throws(ConfigurationError) -> StoreConfiguration {
+        let table = try section("store", keys: ["redis", "memory_capacity", "redis_timeout_ms"])
+        let defaults = StoreConfiguration()
+        let redis = try table.optionalString("redis")
+        if let redis, ConfigurationSyntax.hostAndPort(redis) == nil {
+            throw table.error("store.redis must be HOST:PORT, not \"\(redis)\"", at: "redis")
+        }
+        return StoreConfiguration(
+            redis: redis,
+            memoryCapacity: try table.int("memory_capacity", minimum: 1000) ?? defaults.memoryCapacity,
+            redisTimeoutMilliseconds: try table.int("redis_timeout_ms", minimum: 10, maximum: 10_000) ?? defaults.redisTimeoutMilliseconds
+        )
+    }
+}

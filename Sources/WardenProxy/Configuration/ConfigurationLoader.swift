@@ -5,7 +5,7 @@ import TOMLKit
 /// ``WardenConfiguration/load(path:)``.
 struct ConfigurationLoader {
     static let tableNames: Set<String> = [
-        "server", "listener", "tls", "upstream", "limits", "timeouts", "relay", "log", "metrics", "policy", "dns", "geoip",
+        "server", "listener", "tls", "upstream", "limits", "timeouts", "relay", "log", "metrics", "policy", "dns", "geoip", "store",
     ]
 
     let root: ConfigurationTable
@@ -45,6 +45,7 @@ struct ConfigurationLoader {
             policy: try loadPolicy(),
             dns: try loadDNS(),
             geoip: try loadGeoIP(),
+            store: try loadStore(),
             sourcePath: source.absolutePath
         )
     }

@@ -36,3 +36,19 @@ public struct GeoIPConfiguration: Sendable, Equatable {
         self.databases = databases
     }
 }
+
+/// The `[store]` table: where rate-limit and bulk counters live.
+public struct StoreConfiguration: Sendable, Equatable {
+    /// "HOST:PORT" of a Redis server shared by a fleet; nil: counters in memory, on this machine.
+    public var redis: String?
+    /// Counters kept in memory at most (also the fallback while Redis is unreachable).
+    public var memoryCapacity: Int
+    /// Milliseconds one Redis operation may take before the memory counters answer instead.
+    public var redisTimeoutMilliseconds: Int
+
+    public init(redis: String? = nil, memoryCapacity: Int = 100_000, redisTimeoutMilliseconds: Int = 250) {
+        self.redis = redis
+        self.memoryCapacity = memoryCapacity
+        self.redisTimeoutMilliseconds = redisTimeoutMilliseconds
+    }
+}

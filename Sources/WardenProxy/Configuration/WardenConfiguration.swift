@@ -16,6 +16,7 @@ public struct WardenConfiguration: Sendable, Equatable {
     public var policy: PolicyPathsConfiguration
     public var dns: DNSConfiguration
     public var geoip: GeoIPConfiguration
+    public var store: StoreConfiguration
     /// The file loaded, as an absolute path; empty for a configuration built in code.
     public var sourcePath: String
 
@@ -32,6 +33,7 @@ public struct WardenConfiguration: Sendable, Equatable {
         policy: PolicyPathsConfiguration = PolicyPathsConfiguration(),
         dns: DNSConfiguration = DNSConfiguration(),
         geoip: GeoIPConfiguration = GeoIPConfiguration(),
+        store: StoreConfiguration = StoreConfiguration(),
         sourcePath: String = ""
     ) {
         self.server = server
@@ -46,6 +48,7 @@ public struct WardenConfiguration: Sendable, Equatable {
         self.policy = policy
         self.dns = dns
         self.geoip = geoip
+        self.store = store
         self.sourcePath = sourcePath
     }
 
@@ -118,6 +121,10 @@ public struct WardenConfiguration: Sendable, Equatable {
     ///
     /// `[geoip]`
     /// - `databases` ([path] of `.mmdb` files; [])
+    ///
+    /// `[store]`
+    /// - `redis` (`HOST:PORT`; `""` = counters in memory only)
+    /// - `memory_capacity` (int >= 1000; 100000), `redis_timeout_ms` (int 10-10000; 250)
     ///
     /// - Parameter path: the file; messages name it as given here.
     public static func load(path: String) throws(ConfigurationError) -> WardenConfiguration {

@@ -149,6 +149,20 @@ public final class WardenMetrics: Sendable {
         gauge.set(healthy ? 1.0 : 0.0)
     }
 
+    /// Whether rate counters are shared (Redis) or this machine's own (memory fallback).
+    public func counterStoreShared(_ shared: Bool) {
+        let gauge = self.zoneGauges.withLock { gauges in
+            if let known = gauges["\u{0}store"] { return known }
+            let made = self.registry.makeGauge(
+                descriptor: MetricNameDescriptor(
+                    namespace: "warden", metricName: "counter_store_shared", unitName: "",
+                    helpText: "1 while rate counters are kept in the shared Redis store, 0 while this instance uses its own."))
+            gauges["\u{0}store"] = made
+            return made
+        }
+        gauge.set(shared ? 1.0 : 0.0)
+    }
+
     /// A client connected on the listener named `listener`.
     public func sessionOpened(listener: String) {
         self.sessionsOpen.increment()

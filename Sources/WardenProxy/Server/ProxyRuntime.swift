@@ -27,7 +27,7 @@ public final class ProxyRuntime: Sendable {
     public let logger: Logger
     public let policyState: PolicyState
 
-    public init(settings: RuntimeSettings, metrics: WardenMetrics, logger: Logger, policyState: PolicyState = PolicyState(dns: DNSConfiguration())) {
+    public init(settings: RuntimeSettings, metrics: WardenMetrics, logger: Logger, policyState: PolicyState = PolicyState(configuration: WardenConfiguration(listeners: [], upstream: UpstreamConfiguration(target: .maildir(path: "/nonexistent"))))) {
         self.current = NIOLockedValueBox(settings)
         self.metrics = metrics
         self.logger = logger

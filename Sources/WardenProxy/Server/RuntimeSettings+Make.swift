@@ -2,18 +2,43 @@ import DNSResolver
 import Foundation
 import Logging
 import MaxMindDB
+import RedisClient
 import NIOPosix
 import NIOSSL
 import WardenPolicy
 
-/// What outlives a reload: the DNS list cache and the zones' health.
+/// What outlives a reload: the DNS list cache, the zones' health, and the rate counters.
 public struct PolicyState: Sendable {
     public let cache: DNSListCache
     public let health: ZoneHealth
+    public let counters: any CounterStore
 
-    public init(dns: DNSConfiguration) {
+    /// With `[store] redis`, counters live in Redis and fall back to memory while it is
+    /// unreachable: logged once each way and shown in `warden_counter_store_shared`.
+    public init(configuration: WardenConfiguration, logger: Logger? = nil, metrics: WardenMetrics? = nil) {
+        let dns = configuration.dns
         cache = DNSListCache(minimumTTL: dns.cacheMinimumTTL, maximumTTL: dns.cacheMaximumTTL, capacity: dns.cacheSize)
         health = ZoneHealth()
+        let memory = MemoryCounterStore(capacity: configuration.store.memoryCapacity)
+        guard let address = configuration.store.redis, let colon = address.lastIndex(of: ":"),
+            let port = Int(address[address.index(after: colon)...])
+        else {
+            counters = memory
+            return
+        }
+        let host = String(address[..<colon]).trimmingCharacters(in: ["[", "]"])
+        let redis = RedisCounterStore(client: RedisClient(configuration: RedisConfiguration(host: host, port: port)))
+        metrics?.counterStoreShared(true)
+        counters = FallbackCounterStore(
+            primary: redis, fallback: memory, operationTimeout: .milliseconds(configuration.store.redisTimeoutMilliseconds)
+        ) { shared, why in
+            metrics?.counterStoreShared(shared)
+            if shared {
+                logger?.notice("rate counters shared again through Redis", metadata: ["redis": "\(address)"])
+            } else {
+                logger?.error("Redis unreachable: rate counters are this instance's own until it returns", metadata: ["redis": "\(address)", "why": "\(why)"])
+            }
+        }
     }
 }
 
@@ -44,7 +69,8 @@ extension RuntimeSettings {
         )
         let policy = Policy(
             relayControl: RelayControl(acceptedDomains: configuration.relay.acceptedDomains, trustedNetworks: trusted),
-            client: client
+            client: client,
+            limits: RateLimiter(rules: rules, store: state.counters)
         )
         let upstream: any Upstream
         switch configuration.upstream.target {

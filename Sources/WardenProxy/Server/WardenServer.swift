@@ -29,7 +29,7 @@ public final class WardenServer: Service {
         self.threadPool = NIOThreadPool(numberOfThreads: 2)
         threadPool.start()
         let metrics = WardenMetrics()
-        let state = PolicyState(dns: configuration.dns)
+        let state = PolicyState(configuration: configuration, logger: logger, metrics: metrics)
         let settings = try RuntimeSettings.make(configuration: configuration, threadPool: threadPool, metrics: metrics, logger: logger, state: state)
         self.runtime = ProxyRuntime(settings: settings, metrics: metrics, logger: logger, policyState: state)
         self.listeners = try configuration.listeners.map { try ListenerContext.make($0, tls: configuration.tls) }

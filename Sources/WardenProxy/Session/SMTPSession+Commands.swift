@@ -65,33 +65,40 @@ extension SMTPSession {
                 refuse(decision, stage: .mail)
                 return
             }
-            if connectRefusal != nil {
-                // Refused at RCPT (DESIGN.md section 3): the envelope is logged, the upstream is
-                // never opened for this client.
-                machine.mailAccepted(mail)
-                write(SMTPReply(250, EnhancedStatusCode(2, 1, 0), "Ok"))
-                armCommandDeadline()
+            guard connectRefusal == nil else { return mailUpstream(mail) }
+            checkLimits(.mail) { [self] allowed in
+                if allowed { mailUpstream(mail) } else { facts.sender = nil }
+            }
+        }
+    }
+
+    private func mailUpstream(_ mail: MailCommand) {
+        if connectRefusal != nil {
+            // Refused at RCPT (DESIGN.md section 3): the envelope is logged, the upstream is
+            // never opened for this client.
+            machine.mailAccepted(mail)
+            write(SMTPReply(250, EnhancedStatusCode(2, 1, 0), "Ok"))
+            armCommandDeadline()
+            return
+        }
+        withUpstream { [self] connection in
+            let forwarded: MailCommand
+            switch UpstreamAdaptation.mail(mail, for: connection.capabilities, authenticated: facts.authenticatedUser != nil) {
+            case .success(let adapted): forwarded = adapted
+            case .failure(let refusal):
+                facts.sender = nil
+                relayFailure(refusal.reply)
                 return
             }
-            withUpstream { [self] connection in
-                let forwarded: MailCommand
-                switch UpstreamAdaptation.mail(mail, for: connection.capabilities, authenticated: facts.authenticatedUser != nil) {
-                case .success(let adapted): forwarded = adapted
-                case .failure(let refusal):
+            relay(.mail(forwarded), on: connection) { [self] reply in
+                if reply.isPositiveCompletion {
+                    machine.mailAccepted(mail)
+                    upstreamInTransaction = true
+                    write(reply)
+                    armCommandDeadline()
+                } else {
                     facts.sender = nil
-                    relayFailure(refusal.reply)
-                    return
-                }
-                relay(.mail(forwarded), on: connection) { [self] reply in
-                    if reply.isPositiveCompletion {
-                        machine.mailAccepted(mail)
-                        upstreamInTransaction = true
-                        write(reply)
-                        armCommandDeadline()
-                    } else {
-                        facts.sender = nil
-                        relayFailure(reply)
-                    }
+                    relayFailure(reply)
                 }
             }
         }
@@ -107,22 +114,29 @@ extension SMTPSession {
                 refuse(decision, stage: .rcpt)
                 return
             }
-            guard upstreamInTransaction, let connection = upstream, connection.isUsable else {
-                // The upstream went away since MAIL: its transaction is gone with it.
-                upstreamLost(UpstreamError(.closed, "before RCPT"))
-                return
+            checkLimits(.rcpt, recipient: "\(rcpt.forwardPath)") { [self] allowed in
+                if allowed { rcptUpstream(rcpt) }
             }
-            let forwarded = UpstreamAdaptation.rcpt(rcpt, for: connection.capabilities)
-            relay(.rcpt(forwarded), on: connection) { [self] reply in
-                if reply.isPositiveCompletion {
-                    machine.rcptAccepted(rcpt)
-                    recipients.append(rcpt)
-                    facts.recipients.append(rcpt.forwardPath)
-                    write(reply)
-                    armCommandDeadline()
-                } else {
-                    relayFailure(reply)
-                }
+        }
+    }
+
+    private func rcptUpstream(_ rcpt: RcptCommand) {
+        guard upstreamInTransaction, let connection = upstream, connection.isUsable else {
+            // The upstream went away since MAIL: its transaction is gone with it.
+            upstreamLost(UpstreamError(.closed, "before RCPT"))
+            return
+        }
+        let forwarded = UpstreamAdaptation.rcpt(rcpt, for: connection.capabilities)
+        relay(.rcpt(forwarded), on: connection) { [self] reply in
+            if reply.isPositiveCompletion {
+                machine.rcptAccepted(rcpt)
+                recipients.append(rcpt)
+                facts.recipients.append(rcpt.forwardPath)
+                recordRecipient("\(rcpt.forwardPath)")
+                write(reply)
+                armCommandDeadline()
+            } else {
+                relayFailure(reply)
             }
         }
     }

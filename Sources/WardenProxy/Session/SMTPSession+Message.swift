@@ -65,7 +65,12 @@ extension SMTPSession {
                 resetUpstreamTransaction()
                 return
             }
-            deliverMessage()
+            checkLimits(.dataEnd, size: messageSize) { [self] allowed in
+                guard allowed else { return }
+                checkBulk { [self] allowed in
+                    if allowed { deliverMessage() }
+                }
+            }
         }
     }
 
@@ -100,6 +105,7 @@ extension SMTPSession {
             if reply.isPositiveCompletion {
                 messagesRelayed += 1
                 runtime.metrics.messageRelayed(bytes: size)
+                recordMessage(size: size, recipients: recipients.map { "\($0.forwardPath)" })
                 logger.info(
                     "message relayed",
                     metadata: [

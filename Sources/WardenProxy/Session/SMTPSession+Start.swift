@@ -72,8 +72,11 @@ extension SMTPSession {
     }
 
     private func connectStage() {
-        ask(.connect) { decision in
-            self.connectDecided(decision)
+        checkLimits(.connect) { [self] allowed in
+            guard allowed else { return }
+            ask(.connect) { decision in
+                self.connectDecided(decision)
+            }
         }
     }
 

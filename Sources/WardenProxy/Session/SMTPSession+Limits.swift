@@ -1,0 +1,84 @@
+import Logging
+import NIOCore
+import NIOSMTP
+import SMTPCore
+import WardenPolicy
+
+extension SMTPSession {
+    /// Runs the rate limits that guard `stage`; `then` gets whether the session may go on. A
+    /// refusal is written (with its reference and log line) before `then(false)`.
+    func checkLimits(_ stage: RateLimiter.Stage, recipient: String? = nil, size: Int = 0, then: @escaping (Bool) -> Void) {
+        guard let limiter = settings.policy.limits else { return then(true) }
+        let facts = self.facts
+        let policyStage: PolicyStage = switch stage {
+        case .connect: .connect
+        case .mail: .mail
+        case .rcpt: .rcpt
+        case .dataEnd: .dataEnd
+        }
+        whenDecided(.later { await limiter.check(stage, facts: facts, recipient: recipient, size: size) }) { [self] decision in
+            limitDecided(decision, stage: policyStage, then: then)
+        }
+    }
+
+    /// Duplicate-bulk check at the end of data: the body's fingerprint, counted per recipient.
+    func checkBulk(then: @escaping (Bool) -> Void) {
+        guard let limiter = settings.policy.limits, limiter.hasBulkRules, let spool,
+            let fingerprint = BodyFingerprint.make(message: Self.head(of: spool))
+        else { return then(true) }
+        let facts = self.facts
+        let recipients = self.recipients.map { "\($0.forwardPath)" }
+        whenDecided(.later { await limiter.checkBulk(fingerprint: fingerprint, recipients: recipients, facts: facts) }) { [self] decision in
+            limitDecided(decision, stage: .dataEnd, then: then)
+        }
+    }
+
+    private func limitDecided(_ decision: Decision, stage: PolicyStage, then: (Bool) -> Void) {
+        for hit in decision.hits { runtime.metrics.ruleHit(hit.rule, shadow: hit.shadow) }
+        if let wouldHave = decision.wouldHave {
+            let reference = nextReference()
+            runtime.metrics.wouldHaveRefused(verdict: wouldHave.rawValue)
+            logger.info("would have refused", metadata: [
+                "ref": "\(reference)", "stage": "\(stage.rawValue)", "verdict": "\(wouldHave.rawValue)",
+                "rules": "\(decision.hits.map { "\($0.rule): \($0.evidence)" }.joined(separator: "; "))",
+            ])
+        }
+        guard decision.verdict.refuses else { return then(true) }
+        if stage == .connect {
+            let reference = nextReference()
+            logRefusal(decision, stage: stage, reference: reference)
+            close(with: decision.refusalReply(reference: reference) ?? SMTPServerReplies.tooManyCommands)
+        } else if stage == .dataEnd {
+            let reference = nextReference()
+            logRefusal(decision, stage: stage, reference: reference)
+            endMessage(decision.refusalReply(reference: reference) ?? SMTPServerReplies.ok, refused: true)
+        } else {
+            refuse(decision, stage: stage)
+        }
+        then(false)
+    }
+
+    /// Counting what the upstream accepted runs beside the session: it never delays a reply.
+    func recordRecipient(_ recipient: String) {
+        guard let limiter = settings.policy.limits else { return }
+        let facts = self.facts
+        Task { await limiter.recordRecipient(recipient, facts: facts) }
+    }
+
+    func recordMessage(size: Int, recipients: [String]) {
+        guard let limiter = settings.policy.limits else { return }
+        let facts = self.facts
+        Task { await limiter.recordMessage(size: size, recipients: recipients, facts: facts) }
+    }
+
+    /// The first part of the message, as much as the fingerprint reads.
+    static func head(of spool: MessageSpool) -> [UInt8] {
+        var bytes: [UInt8] = []
+        var offset = 0
+        while bytes.count < 256 * 1024, let chunk = try? spool.chunk(at: offset, maxLength: 65_536) {
+            bytes += chunk.readableBytesView
+            offset += chunk.readableBytes
+        }
+        return bytes
+    }
+}

@@ -107,6 +107,29 @@ public struct RateLimiter: Sendable {
         return Self.decide(hits, reason: "Too many copies of this message")
     }
 
+    /// The current count of every `ratelimit` rule whose key these facts give, for `warden lookup`.
+    public func counters(facts: SessionFacts, recipient: String? = nil) async -> [String] {
+        var lines: [String] = []
+        for rule in rules {
+            guard case .rate(let limit) = rule.test else { continue }
+            let keyName = limit.key.map(\.name).joined(separator: "+")
+            guard let key = limit.key.value(for: facts, recipient: recipient) else {
+                lines.append("\(rule.name): \(keyName) not given")
+                continue
+            }
+            let storeKey = "\(rule.name):\(key)"
+            let window = Duration.seconds(limit.windowSeconds)
+            let count: Double? =
+                limit.counted == .distinctRecipients
+                ? (try? await store.distinctCount(storeKey, window: window, now: nil)).map(Double.init)
+                : try? await store.count(storeKey, window: window, now: nil)
+            let shown = count.map(Self.format) ?? "unavailable"
+            let scope = limit.scope.applies(to: facts) ? "" : " (exempt or out of scope here)"
+            lines.append("\(rule.name): \(keyName)=\(key) \(limit.counted.rawValue) \(shown) of \(limit.limit)/\(Self.period(limit.windowSeconds))\(scope)")
+        }
+        return lines
+    }
+
     /// Which limits guard a stage: connections at connect; messages and bytes at MAIL (unless
     /// they count per recipient: then at RCPT); recipients at RCPT; bytes again at the end.
     func guards(_ limit: RateLimit, _ stage: Stage) -> Bool {

@@ -13,6 +13,18 @@ struct Lookup: AsyncParsableCommand {
     @Option(help: "A HELO name to check as well.")
     var helo: String?
 
+    @Option(help: "An authenticated user, for the rate counters keyed by user.")
+    var user: String?
+
+    @Option(help: "An envelope sender, for the rate counters keyed by sender.")
+    var sender: String?
+
+    @Option(help: "A recipient, for the rate counters keyed by recipient.")
+    var recipient: String?
+
+    @Option(help: "A listener name, for limits scoped to listeners.")
+    var listener: String?
+
     @Argument(help: "The client address (IPv4 or IPv6).")
     var address: String
 
@@ -40,7 +52,11 @@ struct Lookup: AsyncParsableCommand {
             printError("\(error)")
             throw ExitCode(1)
         }
-        print(await LookupReport.make(address: ip, helo: helo, policy: settings.policy))
+        let query = CounterQuery(user: user, sender: sender, recipient: recipient, listener: listener)
+        if configuration.store.redis == nil, settings.policy.limits != nil {
+            print("note: [store] has no redis: the counters below are this command's own (empty), not the running Warden's")
+        }
+        print(await LookupReport.make(address: ip, helo: helo, policy: settings.policy, counterFacts: query))
         try? await threadPool.shutdownGracefully()
     }
 }

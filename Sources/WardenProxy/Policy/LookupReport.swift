@@ -1,10 +1,36 @@
+import SMTPCore
 import WardenPolicy
+
+/// The other parts of a rate-limit key `warden lookup` can be asked about.
+public struct CounterQuery: Sendable {
+    public var user: String?
+    public var sender: String?
+    public var recipient: String?
+    public var listener: String?
+
+    public init(user: String? = nil, sender: String? = nil, recipient: String? = nil, listener: String? = nil) {
+        self.user = user
+        self.sender = sender
+        self.recipient = recipient
+        self.listener = listener
+    }
+}
 
 /// What `warden lookup IP` prints: everything the connect stage knows about one address and
 /// the verdict it would reach.
 public enum LookupReport {
-    public static func make(address: IPAddress, helo: String?, policy: Policy) async -> String {
+    public static func make(address: IPAddress, helo: String?, policy: Policy, counterFacts: CounterQuery = CounterQuery()) async -> String {
         var lines = ["\(address)"]
+        if let limits = policy.limits {
+            var facts = SessionFacts(
+                sessionID: "lookup", listener: counterFacts.listener ?? "lookup", clientAddress: address, clientPort: 0, helo: helo,
+                authenticatedUser: counterFacts.user)
+            if let sender = counterFacts.sender {
+                let parts = sender.split(separator: "@", maxSplits: 1).map(String.init)
+                facts.sender = MailCommand(reversePath: parts.count == 2 ? Mailbox(localPart: parts[0], domain: parts[1]) : nil)
+            }
+            section(&lines, "rate counters", await limits.counters(facts: facts, recipient: counterFacts.recipient))
+        }
         guard let client = policy.client else {
             lines.append("  no client rules are loaded (Rules/ has none)")
             return lines.joined(separator: "\n")

@@ -58,6 +58,17 @@ struct BodyTextExtractor {
                 appendLeaf(body, encoding: headers.transferEncoding, charset: headers.charset, isHTML: false)
                 return
             }
+            if mediaType == "multipart/alternative" {
+                // The same content in several forms, the preferred last (RFC 2046 §5.1.4): read
+                // the one a reader is shown, the last that has text, so that a harmless text/plain
+                // beside a spam text/html (or the reverse) does not hide what is displayed.
+                let before = parts.count
+                for part in parts.reversed() {
+                    walk(part, depth: depth + 1, defaultType: "text/plain")
+                    if self.parts.count > before { break }
+                }
+                return
+            }
             let childDefault = mediaType == "multipart/digest" ? "message/rfc822" : "text/plain"
             for part in parts { walk(part, depth: depth + 1, defaultType: childDefault) }
         } else if mediaType == "message/rfc822" || mediaType == "message/global" {

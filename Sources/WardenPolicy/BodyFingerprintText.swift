@@ -195,11 +195,11 @@ enum HTMLVisibleText {
 ///   `12/03/2024`, `March 12, 2024` and `$1,234.56` differ from their neighbours by nothing;
 /// - a URL (`http://`, `https://`, `www.`) becomes its registrable domain, and an e-mail address
 ///   its domain, since paths, query strings, subdomains and mailboxes carry per-recipient ids;
-/// - the greeting is dropped: among the first `greetingLines` lines of a part that have words,
-///   the first whose opening `greetingWords` words end at `,` `:` `!` `;` loses those words
-///   (`Dear Alice,` / `Hi Bob, great news` / `Hello Mr. Carl Smith:`), and shorter lines before
-///   it (`Dear Alice`, a heading) are dropped whole. Names inside the text stay; shingling
-///   absorbs them (each changes at most `shingleLength` shingles).
+/// - the greeting is dropped: at the start of each part, lines of at most `greetingWords` words
+///   (`Dear Alice`, a heading) are dropped, up to `greetingLines` lines, until a line whose
+///   opening `greetingWords` words end at `,` `:` `!` `;` loses those words (`Dear Alice,` /
+///   `Hi Bob, great news` / `Hello Mr. Carl Smith:`) or a longer line starts the text. Names
+///   inside the text stay; shingling absorbs them (each changes at most `shingleLength` shingles).
 struct BodyTokenizer {
     /// Lines with words, at the start of each part, searched for a greeting.
     static let greetingLines = 3
@@ -211,7 +211,7 @@ struct BodyTokenizer {
     private(set) var tokens: [UInt64] = []
     private var line: [(hash: UInt64, pause: Bool)] = []
     private var linesWithWords = 0
-    private var greetingDropped = false
+    private var lookingForGreeting = true
     // The compound being read: its finished words, the word in progress, whether a digit was seen.
     private var words: [UInt64] = []
     private var word = fnvOffset
@@ -221,7 +221,7 @@ struct BodyTokenizer {
 
     mutating func addPart(_ text: [UInt8]) {
         linesWithWords = 0
-        greetingDropped = false
+        lookingForGreeting = true
         var index = 0
         var chunkStart = true
         while index < text.count {
@@ -301,14 +301,16 @@ struct BodyTokenizer {
     private mutating func endLine() {
         guard !line.isEmpty else { return }
         var start = 0
-        if !greetingDropped, linesWithWords < Self.greetingLines {
+        if lookingForGreeting, linesWithWords < Self.greetingLines {
             if let pause = line.prefix(Self.greetingWords).firstIndex(where: \.pause) {
                 start = pause + 1
-                greetingDropped = true
+                lookingForGreeting = false
             } else if line.count <= Self.greetingWords {
                 // A short line (`Dear Alice`, or a heading before the greeting): dropped, and the
                 // greeting may still follow.
                 start = line.count
+            } else {
+                lookingForGreeting = false  // the text has started
             }
         }
         linesWithWords += 1

@@ -18,6 +18,14 @@ public struct RateLimiter: Sendable {
 
     public var isEmpty: Bool { rules.isEmpty }
 
+    /// Whether any rule guards `stage`: when none does, the session need not wait for the store.
+    public func guards(_ stage: Stage) -> Bool {
+        rules.contains { rule in
+            if case .rate(let limit) = rule.test { return guards(limit, stage) }
+            return false
+        }
+    }
+
     public var hasBulkRules: Bool {
         rules.contains { if case .bulk = $0.test { return true } else { return false } }
     }

@@ -16,6 +16,9 @@ Fixtures
       start_warden(tmp_path, url, limits={"bare_line_endings": "normalize"},
                    listener={"smtp": {"proxy_protocol": True, "proxy_trusted": ["127.0.0.1/32"]}})
 - fake_upstream (function): factory for harness.FakeUpstream (recording SMTP server).
+- rbldnsd (function): factory rbldnsd({zone: [(dataset type, file text), ...]}) ->
+  harness.RblDnsd, a private rbldnsd on a free UDP port (`.server` is the [dns] servers
+  entry), stopped by its pid after the test.
 - warden_binary: the binary path; skips the test when it does not exist (only then),
   unless WARDEN_E2E_REQUIRE_BIN=1 (scripts/test sets it), which turns that into a failure.
 
@@ -35,6 +38,7 @@ from harness import (  # noqa: F401 - re-exported for test modules
     FakeUpstream,
     PostfixUpstream,
     RawSMTP,
+    RblDnsd,
     Reply,
     WardenProcess,
     free_port,
@@ -114,6 +118,21 @@ def fake_upstream():
         s.close()
 
 
+@pytest.fixture
+def rbldnsd():
+    servers: list[RblDnsd] = []
+
+    def _make(zones: dict, ttl: int = 60) -> RblDnsd:
+        s = RblDnsd(zones, ttl=ttl)
+        servers.append(s)
+        return s.start()
+
+    _make.servers = servers  # read by pytest_runtest_makereport for failure reports
+    yield _make
+    for s in servers:
+        s.stop()
+
+
 @pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_runtest_makereport(item, call):
     """On a failing test, attach the tail of each Warden's log and of Postfix's maillog."""
@@ -123,6 +142,9 @@ def pytest_runtest_makereport(item, call):
         for value in funcargs.values():
             for w in getattr(value, "started", []) or []:
                 rep.sections.append((f"warden log {w.log_path} (tail)", tail(w.log_text(), 60)))
+            for d in getattr(value, "servers", []) or []:
+                if isinstance(d, RblDnsd):
+                    rep.sections.append((f"rbldnsd on {d.server} log (tail)", tail(d.log_text(), 20)))
         pf = funcargs.get("postfix_upstream")
         if isinstance(pf, PostfixUpstream):
             rep.sections.append((f"postfix maillog {pf.maillog} (tail)", tail(pf.maillog_text(), 30)))

@@ -1233,3 +1233,233 @@ def credential_forms(user: str, password: str) -> list[str]:
 
 def find_any(haystack: str, needles: Iterable[str]) -> list[str]:
     return [n for n in needles if n and n in haystack]
+
+
+# --------------------------------------------------------------------------------------
+# DNS lists: a private rbldnsd, a server that never answers, a tiny DNS client
+# --------------------------------------------------------------------------------------
+
+
+def free_udp_port(host: str = LOCALHOST) -> int:
+    """A UDP port that was free a moment ago (never the same one twice in a run)."""
+    with _port_lock:
+        for _ in range(100):
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+                s.bind((host, 0))
+                port = s.getsockname()[1]
+            if port not in _handed_out_ports:
+                _handed_out_ports.add(port)
+                return port
+    raise RuntimeError("could not find a fresh free UDP port in 100 tries")
+
+
+DNS_RCODES = {0: "NOERROR", 1: "FORMERR", 2: "SERVFAIL", 3: "NXDOMAIN", 4: "NOTIMP", 5: "REFUSED"}
+
+
+@dataclass
+class DNSAnswer:
+    rcode: str            # NOERROR, NXDOMAIN, REFUSED, ...
+    addresses: list[str]  # the A records of the answer section
+
+
+def dns_query_a(port: int, name: str, host: str = LOCALHOST, timeout: float = 1.0) -> DNSAnswer | None:
+    """One A query over UDP to host:port; None when nothing answers within `timeout`.
+
+    Enough of RFC 1035 to read a DNS list's answer: header, question, A records
+    (compressed owner names are skipped, not followed)."""
+    qid = int.from_bytes(os.urandom(2), "big")
+    question = b"".join(bytes([len(p)]) + p.encode("ascii") for p in name.rstrip(".").split(".")) + b"\0"
+    packet = qid.to_bytes(2, "big") + b"\x01\x00" + b"\x00\x01\x00\x00\x00\x00\x00\x00" + question + b"\x00\x01\x00\x01"
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.settimeout(timeout)
+        s.sendto(packet, (host, port))
+        deadline = time.monotonic() + timeout
+        for _ in range(20):  # ignore stray datagrams with another id
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return None
+            s.settimeout(remaining)
+            try:
+                data, _ = s.recvfrom(4096)
+            except (socket.timeout, ConnectionRefusedError):
+                return None
+            if len(data) >= 12 and int.from_bytes(data[:2], "big") == qid:
+                break
+        else:
+            return None
+    rcode = DNS_RCODES.get(data[3] & 0x0F, str(data[3] & 0x0F))
+    qdcount, ancount = int.from_bytes(data[4:6], "big"), int.from_bytes(data[6:8], "big")
+
+    def skip_name(i: int) -> int:
+        for _ in range(128):
+            length = data[i]
+            if length & 0xC0 == 0xC0:
+                return i + 2
+            if length == 0:
+                return i + 1
+            i += 1 + length
+        raise ValueError("DNS name too long")
+
+    i = 12
+    for _ in range(qdcount):
+        i = skip_name(i) + 4
+    addresses = []
+    for _ in range(ancount):
+        i = skip_name(i)
+        rtype = int.from_bytes(data[i:i + 2], "big")
+        rdlen = int.from_bytes(data[i + 8:i + 10], "big")
+        rdata = data[i + 10:i + 10 + rdlen]
+        if rtype == 1 and rdlen == 4:
+            addresses.append(".".join(str(b) for b in rdata))
+        i += 10 + rdlen
+    return DNSAnswer(rcode, addresses)
+
+
+class RblDnsd:
+    """A private rbldnsd on 127.0.0.1:<free UDP port>, serving DNS lists from zone files.
+
+        dns = RblDnsd({"bl.test": [("ip4set", "127.0.0.2\\n192.0.2.0/24 :127.0.0.4:\\n")]}).start()
+        ... [dns] servers = [dns.server] ...
+        dns.stop()
+
+    zones maps a zone name to its datasets (rbldnsd type, file text); several datasets
+    of one zone are served together (e.g. an ip4set and an ip6trie). Findings:
+    * rbldnsd refuses to run as root ("specify -u option") and refuses `-u root`: it runs
+      as its own user (rbldns), so the zone files live in a /tmp directory of mode 0755
+      (pytest's tmp dirs are 0700), removed by stop().
+    * ip6trie takes CIDRs (`2001:db8::/32`) with a default `:127.0.0.X:` line; an IPv4
+      address in it is "invalid address" (the zone is still served without it).
+    * A zone it does not serve is answered REFUSED, with no answer records.
+    * `-n` keeps it in the foreground, so the pid we start is the server's: stopped by
+      SIGTERM to that pid (SIGKILL after 5 s)."""
+
+    def __init__(self, zones: dict[str, list[tuple[str, str]]], ttl: int = 60):
+        self.binary = shutil.which("rbldnsd") or "/usr/sbin/rbldnsd"
+        self.zones = zones
+        self.ttl = ttl
+        self.dir = Path(tempfile.mkdtemp(prefix="warden-e2e-rbldnsd-", dir="/tmp"))
+        os.chmod(self.dir, 0o755)
+        self.log_path = self.dir / "rbldnsd.log"
+        self.port: int | None = None
+        self.proc: subprocess.Popen | None = None
+
+    @property
+    def server(self) -> str:
+        """The [dns] servers entry: "127.0.0.1:PORT"."""
+        return f"{LOCALHOST}:{self.port}"
+
+    def write_zones(self) -> list[str]:
+        specs = []
+        for zone, datasets in self.zones.items():
+            for n, (kind, text) in enumerate(datasets):
+                name = f"{zone}.{n}.{kind}"
+                path = self.dir / name
+                path.write_text(text if text.endswith("\n") else text + "\n")
+                os.chmod(path, 0o644)
+                specs.append(f"{zone}:{kind}:{name}")
+        return specs
+
+    def log_text(self) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")
+        except OSError:
+            return ""
+
+    def start(self, timeout: float = 10.0) -> "RblDnsd":
+        if not Path(self.binary).exists():
+            raise RuntimeError("rbldnsd is not installed (apt-get install rbldnsd)")
+        specs = self.write_zones()
+        self.port = free_udp_port()
+        with open(self.log_path, "wb") as log:
+            self.proc = subprocess.Popen(
+                [self.binary, "-n", "-b", f"{LOCALHOST}/{self.port}", "-w", str(self.dir),
+                 "-t", str(self.ttl), *specs],
+                cwd=self.dir, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True)
+        probe_zone = next(iter(self.zones))
+
+        def ready() -> bool:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"rbldnsd exited with {self.proc.returncode}:\n{self.log_text()}")
+            return dns_query_a(self.port, f"2.0.0.127.{probe_zone}", timeout=0.2) is not None
+
+        try:
+            wait_until(ready, timeout, f"rbldnsd to answer on {self.server}")
+        except (TimeoutError, RuntimeError) as e:
+            self.stop()
+            raise RuntimeError(f"{e}\nrbldnsd log:\n{self.log_text()}") from None
+        return self
+
+    def query(self, name: str, timeout: float = 1.0) -> DNSAnswer | None:
+        return dns_query_a(self.port, name, timeout=timeout)
+
+    def stop(self, timeout: float = 5.0) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class SilentDNSServer:
+    """A UDP socket on 127.0.0.1:<free port> that receives queries and never answers: a DNS
+    server that times out. Counts the datagrams it got."""
+
+    def __init__(self):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind((LOCALHOST, 0))
+        self.port = self.sock.getsockname()[1]
+        self.sock.settimeout(0.2)
+        self.received = 0
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._drain, daemon=True)
+        self.thread.start()
+
+    @property
+    def server(self) -> str:
+        return f"{LOCALHOST}:{self.port}"
+
+    def _drain(self) -> None:
+        for _ in range(10_000_000):
+            if self.stopped.is_set():
+                return
+            try:
+                self.sock.recvfrom(4096)
+                self.received += 1
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+
+    def close(self) -> None:
+        self.stopped.set()
+        self.thread.join(2)
+        self.sock.close()
+
+
+# --------------------------------------------------------------------------------------
+# /metrics
+# --------------------------------------------------------------------------------------
+
+
+def http_get(url: str, timeout: float = 3.0) -> tuple[int, str] | None:
+    """(status, body) of a GET, or None when nothing answers."""
+    import urllib.error
+    import urllib.request
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as resp:
+            return resp.status, resp.read().decode("utf-8", "replace")
+    except urllib.error.HTTPError as e:
+        return e.code, ""
+    except OSError:
+        return None
+
+
+def metric_value(text: str, name: str, labels: str = "") -> float | None:
+    """The value of `name{labels}` in Prometheus text, or None when the series is absent."""
+    series = re.escape(name + (f"{{{labels}}}" if labels else ""))
+    m = re.search(rf"^{series}\s+(\S+)\s*$", text, re.MULTILINE)
+    return float(m.group(1)) if m else None

@@ -8,7 +8,7 @@ extension SMTPSession {
     /// Runs the rate limits that guard `stage`; `then` gets whether the session may go on. A
     /// refusal is written (with its reference and log line) before `then(false)`.
     func checkLimits(_ stage: RateLimiter.Stage, recipient: String? = nil, size: Int = 0, then: @escaping (Bool) -> Void) {
-        guard let limiter = settings.policy.limits else { return then(true) }
+        guard let limiter = settings.policy.limits, limiter.guards(stage) else { return then(true) }
         let facts = self.facts
         let policyStage: PolicyStage = switch stage {
         case .connect: .connect

@@ -62,7 +62,7 @@ struct BodyTextExtractor {
                 // The same content in several forms, the preferred last (RFC 2046 §5.1.4): read
                 // the one a reader is shown, the last that has text, so that a harmless text/plain
                 // beside a spam text/html (or the reverse) does not hide what is displayed.
-                let before = parts.count
+                let before = self.parts.count
                 for part in parts.reversed() {
                     walk(part, depth: depth + 1, defaultType: "text/plain")
                     if self.parts.count > before { break }

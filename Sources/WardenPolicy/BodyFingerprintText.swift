@@ -198,8 +198,9 @@ enum HTMLVisibleText {
 /// - the greeting is dropped: at the start of each part, lines of at most `greetingWords` words
 ///   (`Dear Alice`, a heading) are dropped, up to `greetingLines` lines, until a line whose
 ///   opening `greetingWords` words end at `,` `:` `!` `;` loses those words (`Dear Alice,` /
-///   `Hi Bob, great news` / `Hello Mr. Carl Smith:`) or a longer line starts the text. Names
-///   inside the text stay; shingling absorbs them (each changes at most `shingleLength` shingles).
+///   `Hi Bob, great news` / `Hello Mr. Carl Smith:`) or a longer line starts the text;
+/// - the greeting's name (its words after the first) is a placeholder wherever the text repeats
+///   it. Other names stay; shingling absorbs them (each changes at most `shingleLength` shingles).
 struct BodyTokenizer {
     /// Lines with words, at the start of each part, searched for a greeting.
     static let greetingLines = 3
@@ -207,11 +208,14 @@ struct BodyTokenizer {
     static let greetingWords = 4
 
     static let placeholder = fnv1a("\u{0}#".utf8)
+    static let namePlaceholder = fnv1a("\u{0}name".utf8)
 
     private(set) var tokens: [UInt64] = []
     private var line: [(hash: UInt64, pause: Bool)] = []
     private var linesWithWords = 0
     private var lookingForGreeting = true
+    /// The words of the greeting's name, replaced by `namePlaceholder` in the rest of the message.
+    private var names: Set<UInt64> = []
     // The compound being read: its finished words, the word in progress, whether a digit was seen.
     private var words: [UInt64] = []
     private var word = fnvOffset
@@ -305,6 +309,12 @@ struct BodyTokenizer {
             if let pause = line.prefix(Self.greetingWords).firstIndex(where: \.pause) {
                 start = pause + 1
                 lookingForGreeting = false
+                // `Dear Alice Smith,`: the words after the first are the name, which the
+                // personalised text repeats ("… reserved for Alice"): from here on it reads as
+                // one placeholder, the same for every recipient.
+                for (hash, _) in line[(start > 1 ? 1 : 0)..<start] where hash != Self.placeholder {
+                    names.insert(hash)
+                }
             } else if line.count <= Self.greetingWords {
                 // A short line (`Dear Alice`, or a heading before the greeting): dropped, and the
                 // greeting may still follow.
@@ -314,8 +324,10 @@ struct BodyTokenizer {
             }
         }
         linesWithWords += 1
-        for (hash, _) in line[start...] where !(hash == Self.placeholder && tokens.last == Self.placeholder) {
-            tokens.append(hash)
+        for (hash, _) in line[start...] {
+            let word = names.contains(hash) ? Self.namePlaceholder : hash
+            if word == Self.placeholder && tokens.last == Self.placeholder { continue }
+            tokens.append(word)
         }
         line.removeAll(keepingCapacity: true)
     }

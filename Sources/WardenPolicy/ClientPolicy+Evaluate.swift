@@ -55,7 +55,8 @@ extension ClientPolicy {
                     hits.append((rule, hit(rule, "AS\(asn)" + (lookups.geo?.organization.map { " \($0)" } ?? ""))))
                 }
             case .client(.noReverseDNS):
-                if let reverse = await lookups.reverseDNS(), reverse.verifiedName == nil, reverse.failure != .timeout {
+                // Only a definite answer counts: a timeout or a server failure says nothing.
+                if let reverse = await lookups.reverseDNS(), reverse.verifiedName == nil, reverse.failure == nil || reverse.failure == .notFound {
                     hits.append((rule, hit(rule, reverse.names.isEmpty ? "no PTR record" : "PTR \(reverse.names.joined(separator: ",")) does not resolve back")))
                 }
             case .client(.earlyTalker):
@@ -83,9 +84,9 @@ extension ClientPolicy {
     func verdict(_ hits: [(Rule, PolicyHit)], failedZones: [String]) -> Decision {
         func outcome(including shadow: Bool) -> (Verdict, Rule?, Double) {
             let counted = hits.filter { shadow || !$0.0.shadow }
-            let score = counted.reduce(0) { $0 + $1.1.score }
+            let score = Self.rounded(counted.reduce(0) { $0 + $1.1.score })
             if let allow = counted.first(where: { $0.0.action == .accept }) { return (.accept, allow.0, score) }
-            if let threshold = rules.allowThreshold, score <= threshold, !counted.isEmpty { return (.accept, nil, score) }
+            // A rule's own refusing action decides whatever the score, allow threshold included.
             var verdict: Verdict = .continue
             var decisive: Rule?
             for (rule, _) in counted {
@@ -93,6 +94,7 @@ extension ClientPolicy {
                 verdict = action
                 decisive = rule
             }
+            if verdict == .continue, let threshold = rules.allowThreshold, score <= threshold, !counted.isEmpty { return (.accept, nil, score) }
             if let threshold = rules.rejectThreshold, score >= threshold, Self.severity(.reject) > Self.severity(verdict) {
                 verdict = .reject
                 decisive = nil
@@ -120,6 +122,11 @@ extension ClientPolicy {
         return decision.explained(by: applied.1, hits: hits.filter { !$0.0.shadow }.map(\.0))
     }
 
+    /// Scores are decimals written by people: 0.1 + 4.1 + 0.8 must reach a threshold of 5.
+    static func rounded(_ score: Double) -> Double {
+        (score * 1_000_000).rounded() / 1_000_000
+    }
+
     static func severity(_ verdict: Verdict) -> Int {
         switch verdict {
         case .continue: return 0
@@ -138,7 +145,8 @@ extension ClientPolicy {
             return IPAddress(inner) != nil ? "HELO \(helo) is an address" : nil
         case .notFQDN:
             // An address literal is ip-literal's business, not counted twice.
-            if name.hasPrefix("[") || IPAddress(name) != nil { return nil }
+            let inner = name.hasPrefix("[") && name.hasSuffix("]") ? String(name.dropFirst().dropLast()) : name
+            if IPAddress(inner) != nil { return nil }
             return HeloName.isFullyQualified(name) ? nil : "HELO \(helo) is not a fully qualified domain name"
         case .claimsUs:
             let inner = name.hasPrefix("[") && name.hasSuffix("]") ? String(name.dropFirst().dropLast()) : name
@@ -160,9 +168,9 @@ extension Decision {
         guard verdict.refuses || verdict == .accept else { return decision }
         let reason: String
         if let rule {
-            reason = rule.summary ?? rule.name
+            reason = rule.summary.flatMap { $0.isEmpty ? nil : $0 } ?? rule.name
         } else {
-            let names = hits.filter { $0.score != 0 }.map(\.name).joined(separator: ", ")
+            let names = hits.filter { $0.score != 0 && !$0.isSubRule }.map(\.name).joined(separator: ", ")
             reason = "Message refused: score \(Self.format(score)) (\(names))"
         }
         switch verdict {

@@ -33,7 +33,12 @@ public struct ClientPolicy: Sendable {
 
     public func startLookups(for address: IPAddress) -> ClientLookups {
         var zones: [String: Task<ZoneAnswer, Never>] = [:]
-        if let dns {
+        // An allow-listed client is decided already: its address goes to no DNS list.
+        let allowed = rules.rules.contains { rule in
+            guard rule.action == .accept, !rule.shadow, case .client(.list(let list, _)) = rule.test else { return false }
+            return list.lookup(address) != nil
+        }
+        if let dns, !allowed {
             for (zone, settings) in rules.queriedZones {
                 zones[zone] = Task { await query(zone: zone, settings: settings, address: address, dns: dns) }
             }

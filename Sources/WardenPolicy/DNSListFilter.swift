@@ -55,7 +55,7 @@ public struct DNSListFilter: Sendable, Hashable, CustomStringConvertible {
             var ranges: [ClosedRange<Int>] = []
             for item in part.split(separator: ",", omittingEmptySubsequences: false) {
                 let bounds = item.split(separator: "-", omittingEmptySubsequences: false)
-                let numbers = bounds.compactMap { Int($0) }
+                let numbers = bounds.compactMap { $0.allSatisfy(\.isNumber) ? Int($0) : nil }
                 guard numbers.count == bounds.count, (1...2).contains(numbers.count), numbers.allSatisfy({ (0...255).contains($0) }),
                     numbers.first! <= numbers.last!
                 else { throw FilterError(message: "\(part) in \(text) is not a number, a range a-b, a list or *") }

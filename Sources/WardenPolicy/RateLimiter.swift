@@ -152,7 +152,7 @@ public struct RateLimiter: Sendable {
     }
 
     static func decide(_ hits: [(Rule, PolicyHit)], reason: String) -> Decision {
-        var decision = Decision(verdict: .continue, score: hits.filter { !$0.1.shadow }.reduce(0) { $0 + $1.1.score }, hits: hits.map(\.1))
+        var decision = Decision(verdict: .continue, score: ClientPolicy.rounded(hits.filter { !$0.1.shadow }.reduce(0) { $0 + $1.1.score }), hits: hits.map(\.1))
         let applied = hits.filter { !$0.1.shadow }
         let strongest = { (list: [(Rule, PolicyHit)]) -> (Rule, Verdict)? in
             list.compactMap { rule, _ in rule.action.map { (rule, $0.verdict) } }.max { ClientPolicy.severity($0.1) < ClientPolicy.severity($1.1) }

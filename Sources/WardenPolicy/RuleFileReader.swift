@@ -56,7 +56,8 @@ public struct RuleFileReader {
         files.append(path)
         let text = String(decoding: data, as: UTF8.self)
         var conditions: [Bool] = []
-        for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        // Any line ending: "\r\n" is one Character in Swift, so splitting on "\n" alone would not see it.
+        for (index, raw) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
             let number = index + 1
             let content = Self.stripComment(raw)
             guard !content.isEmpty else { continue }

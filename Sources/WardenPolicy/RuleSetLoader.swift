@@ -28,7 +28,12 @@ public struct RuleSetLoader {
 
     public init(blocklistsDirectory: String, displayRoot: String) {
         self.blocklists = blocklistsDirectory
-        self.displayRoot = displayRoot
+        self.displayRoot = displayRoot.hasSuffix("/") && displayRoot.count > 1 ? String(displayRoot.dropLast()) : displayRoot
+    }
+
+    /// Arguments are separated by spaces or tabs.
+    static func words(_ text: String) -> [String] {
+        text.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
     }
 
     /// Loads the rules of `directory`; throws when anything is an error.
@@ -82,7 +87,7 @@ public struct RuleSetLoader {
             guard let (list, shown) = list(rest, line) else { return }
             define(name, .client(.list(list, file: shown)), line)
         case "dnsbl", "dnswl":
-            let parts = rest.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
+            let parts = Self.words(rest)
             guard (1...2).contains(parts.count), Self.isZone(parts[0]) else {
                 return error(line, "\(line.keyword) takes a zone and an optional answer filter: \(line.keyword) NAME ZONE [127.0.0.2-3]")
             }
@@ -98,8 +103,9 @@ public struct RuleSetLoader {
             }
             define(name, .client(line.keyword == "country" ? .country(Set(codes)) : .continent(Set(codes))), line)
         case "asn":
-            let numbers = Self.codes(rest).map { $0.hasPrefix("AS") ? String($0.dropFirst(2)) : $0 }.map { Int($0) }
-            guard !numbers.isEmpty, numbers.allSatisfy({ ($0 ?? -1) >= 0 }) else {
+            let numbers = Self.codes(rest).map { $0.hasPrefix("AS") ? String($0.dropFirst(2)) : $0 }
+                .map { $0.allSatisfy(\.isNumber) ? Int($0) : nil }
+            guard !numbers.isEmpty, numbers.allSatisfy({ (0...4_294_967_295).contains($0 ?? -1) }) else {
                 return error(line, "asn takes AS numbers separated by commas, like 64500 or AS64500")
             }
             define(name, .client(.asn(Set(numbers.compactMap { $0 }))), line)
@@ -129,10 +135,10 @@ public struct RuleSetLoader {
     }
 
     private mutating func setting(_ line: RuleLine) {
-        let words = line.arguments.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
+        let words = Self.words(line.arguments)
         switch line.keyword {
         case "threshold":
-            guard words.count == 2, let value = Double(words[1]) else { return error(line, "threshold takes tempfail, reject or allow and a number") }
+            guard words.count == 2, let value = Double(words[1]), value.isFinite else { return error(line, "threshold takes tempfail, reject or allow and a number") }
             switch words[0] {
             case "tempfail": ruleSet.tempfailThreshold = value
             case "reject": ruleSet.rejectThreshold = value
@@ -201,8 +207,8 @@ public struct RuleSetLoader {
         case "score":
             // One score, or SpamAssassin's four score sets: Warden runs network tests and has no
             // Bayes, so it takes set 1 (the second number).
-            let numbers = rest.split(separator: " ", omittingEmptySubsequences: true).map { Double($0) }
-            guard numbers.count == 1 || numbers.count == 4, numbers.allSatisfy({ $0 != nil }) else {
+            let numbers = Self.words(rest).map { Double($0) }
+            guard numbers.count == 1 || numbers.count == 4, numbers.allSatisfy({ $0?.isFinite == true }) else {
                 return error(line, "score takes one number or four")
             }
             ruleSet.rules[index].score = numbers.count == 4 ? numbers[1]! : numbers[0]!
@@ -215,7 +221,7 @@ public struct RuleSetLoader {
             }
             ruleSet.rules[index].action = action
         case "tflags":
-            for flag in rest.split(separator: " ") {
+            for flag in Self.words(rest) {
                 if flag == "shadow" {
                     ruleSet.rules[index].shadow = true
                 } else {
@@ -231,7 +237,7 @@ public struct RuleSetLoader {
 
     private mutating func define(_ name: String, _ test: Rule.Test, _ line: RuleLine) {
         guard Self.isRuleName(name) else {
-            return error(line, "\(name.isEmpty ? "a rule name is missing" : "\(name) is not a rule name (A-Z, 0-9, _; at most 64)")")
+            return error(line, "\(name.isEmpty ? "a rule name is missing" : "\(name) is not a rule name (letters, digits, _; at most 64)")")
         }
         if let existing = indexByName[name] {
             let first = ruleSet.rules[existing]
@@ -278,6 +284,6 @@ public struct RuleSetLoader {
     }
 
     static func codes(_ text: String) -> [String] {
-        text.split(whereSeparator: { $0 == "," || $0 == " " }).map { $0.uppercased() }
+        text.split(whereSeparator: { $0 == "," || $0 == " " || $0 == "\t" }).map { $0.uppercased() }
     }
 }

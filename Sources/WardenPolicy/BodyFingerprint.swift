@@ -37,7 +37,7 @@ public struct BodyFingerprint: Sendable, Hashable {
     /// Fewest words (after normalisation) a body needs for a fingerprint.
     public static let minimumWords = 8
     /// Words per shingle.
-    public static let shingleLength = 3
+    public static let shingleLength = 4
     /// Rows (sketch values) per LSH band.
     public static let rowsPerBand = 4
     /// LSH bands, hence keys per message.

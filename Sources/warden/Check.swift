@@ -17,7 +17,7 @@ struct Check: ParsableCommand {
         }
         print("\(configuration.sourcePath): ok")
         do {
-            let rules = try RuntimeSettings.loadRules(configuration)
+            let rules = try RuntimeSettings.checkPolicy(configuration)
             for warning in rules.warnings { print(warning) }
             let lists = Set(rules.rules.compactMap { rule -> String? in
                 if case .client(.list(_, let file)) = rule.test { return file }

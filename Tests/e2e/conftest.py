@@ -19,6 +19,10 @@ Fixtures
 - rbldnsd (function): factory rbldnsd({zone: [(dataset type, file text), ...]}) ->
   harness.RblDnsd, a private rbldnsd on a free UDP port (`.server` is the [dns] servers
   entry), stopped by its pid after the test.
+- redis_server (function): factory redis_server() -> harness.RedisServer, a private
+  redis-server on a free port (`.address` is the [store] redis value), nothing saved to
+  disk; the test may stop() and start() it again on the same port; stopped by its pid after
+  the test.
 - warden_binary: the binary path; skips the test when it does not exist (only then),
   unless WARDEN_E2E_REQUIRE_BIN=1 (scripts/test sets it), which turns that into a failure.
 
@@ -39,6 +43,7 @@ from harness import (  # noqa: F401 - re-exported for test modules
     PostfixUpstream,
     RawSMTP,
     RblDnsd,
+    RedisServer,
     Reply,
     WardenProcess,
     free_port,
@@ -133,6 +138,21 @@ def rbldnsd():
         s.stop()
 
 
+@pytest.fixture
+def redis_server():
+    servers: list[RedisServer] = []
+
+    def _make() -> RedisServer:
+        s = RedisServer()
+        servers.append(s)
+        return s.start()
+
+    _make.servers = servers  # read by pytest_runtest_makereport for failure reports
+    yield _make
+    for s in servers:
+        s.stop(remove=True)
+
+
 @pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_runtest_makereport(item, call):
     """On a failing test, attach the tail of each Warden's log and of Postfix's maillog."""
@@ -145,6 +165,8 @@ def pytest_runtest_makereport(item, call):
             for d in getattr(value, "servers", []) or []:
                 if isinstance(d, RblDnsd):
                     rep.sections.append((f"rbldnsd on {d.server} log (tail)", tail(d.log_text(), 20)))
+                if isinstance(d, RedisServer):
+                    rep.sections.append((f"redis-server on {d.address} log (tail)", tail(d.log_text(), 20)))
         pf = funcargs.get("postfix_upstream")
         if isinstance(pf, PostfixUpstream):
             rep.sections.append((f"postfix maillog {pf.maillog} (tail)", tail(pf.maillog_text(), 30)))

@@ -536,8 +536,13 @@ class PostfixUpstream:
 
     DOMAIN = "example.test"
     USERS = ("alice", "bob", "carol", "dave", "user")
+    # Mailboxes for bulk-sending tests (test_limits.py): cust001..cust200@example.test, used by
+    # no other test, so a test can count exactly what was delivered to them.
+    CUSTOMERS = tuple(f"cust{i:03d}" for i in range(1, 201))
     SASL_USER = "alice@example.test"
     SASL_PASSWORD = "s3cret"
+    # Every SASL login of the fixture (login name -> password); SASL_USER is the first.
+    SASL_USERS = {"alice@example.test": "s3cret", "bob@example.test": "b0b-s3cret"}
     HOSTNAME = "upstream.postfix.test"
     MYNETWORKS = "198.51.100.254/32"   # anything but loopback
 
@@ -707,7 +712,7 @@ tlsmgr    unix  -       -       n       1000?   1       tlsmgr
 """
         (self.config_dir / "master.cf").write_text(master_cf)
         (self.config_dir / "vmailbox").write_text(
-            "".join(f"{u}@{self.DOMAIN} {self.DOMAIN}/{u}/\n" for u in self.USERS))
+            "".join(f"{u}@{self.DOMAIN} {self.DOMAIN}/{u}/\n" for u in self.USERS + self.CUSTOMERS))
 
         sasl_db = self.sasldb_dir / "sasldb2"
         (self.sasl_dir / "smtpd.conf").write_text(
@@ -716,11 +721,12 @@ tlsmgr    unix  -       -       n       1000?   1       tlsmgr
             f"sasldb_path: {sasl_db}\n"
             "mech_list: PLAIN LOGIN\n")
         saslpasswd2 = shutil.which("saslpasswd2") or "/usr/sbin/saslpasswd2"
-        user, realm = self.SASL_USER.split("@")
-        p = subprocess.run([saslpasswd2, "-p", "-c", "-f", str(sasl_db), "-u", realm, user],
-                           input=(self.SASL_PASSWORD + "\n").encode(), capture_output=True, timeout=30)
-        if p.returncode != 0:
-            raise RuntimeError(f"saslpasswd2 failed: {p.stderr.decode(errors='replace')}")
+        for login, password in self.SASL_USERS.items():
+            user, realm = login.split("@")
+            p = subprocess.run([saslpasswd2, "-p", "-c", "-f", str(sasl_db), "-u", realm, user],
+                               input=(password + "\n").encode(), capture_output=True, timeout=30)
+            if p.returncode != 0:
+                raise RuntimeError(f"saslpasswd2 {login} failed: {p.stderr.decode(errors='replace')}")
         os.chown(sasl_db, uid, gid)
         os.chmod(sasl_db, 0o640)
 
@@ -829,6 +835,15 @@ tlsmgr    unix  -       -       n       1000?   1       tlsmgr
 
     def user_of(self, path: Path) -> str:
         return path.parent.parent.name
+
+    def queue_is_empty(self) -> bool:
+        """True when Postfix holds no message in any queue (`postqueue -c DIR -p`, which
+        works as root without alternate_config_directories): whatever was accepted has
+        been delivered (or bounced), so no more mail will show up in the maildirs."""
+        postqueue = shutil.which("postqueue") or "/usr/sbin/postqueue"
+        p = subprocess.run([postqueue, "-c", str(self.config_dir), "-p"], stdin=subprocess.DEVNULL,
+                           capture_output=True, timeout=30)
+        return p.returncode == 0 and b"Mail queue is empty" in p.stdout
 
 
 def received_headers(raw: bytes) -> list[str]:
@@ -1463,3 +1478,197 @@ def metric_value(text: str, name: str, labels: str = "") -> float | None:
     series = re.escape(name + (f"{{{labels}}}" if labels else ""))
     m = re.search(rf"^{series}\s+(\S+)\s*$", text, re.MULTILINE)
     return float(m.group(1)) if m else None
+
+
+# --------------------------------------------------------------------------------------
+# A private redis-server (shared rate counters) and a tiny RESP client
+# --------------------------------------------------------------------------------------
+
+
+class RespError(Exception):
+    """An error reply (`-ERR ...`) from Redis."""
+
+
+def resp_command(port: int, *args: str | bytes | int, host: str = LOCALHOST, timeout: float = 2.0) -> Any:
+    """One Redis command over a fresh connection (RESP2): the reply as int, bytes, str (simple
+    strings), None or a list; an error reply raises RespError. No redis-cli needed."""
+    with RespConnection(port, host=host, timeout=timeout) as conn:
+        return conn.command(*args)
+
+
+class RespConnection:
+    """A Redis connection speaking RESP2: `command(*args)` sends one command and reads its
+    reply. Every read has a timeout and every reply is bounded in size."""
+
+    MAX_BULK = 64 << 20
+    MAX_ELEMENTS = 1_000_000
+
+    def __init__(self, port: int, host: str = LOCALHOST, timeout: float = 2.0):
+        self.sock = socket.create_connection((host, port), timeout=timeout)
+        self.sock.settimeout(timeout)
+        self.buf = bytearray()
+
+    def __enter__(self) -> "RespConnection":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+    def command(self, *args: str | bytes | int) -> Any:
+        parts = [a if isinstance(a, bytes) else str(a).encode() for a in args]
+        out = b"*%d\r\n" % len(parts) + b"".join(b"$%d\r\n%s\r\n" % (len(a), a) for a in parts)
+        self.sock.sendall(out)
+        return self._read()
+
+    def _line(self) -> bytes:
+        for _ in range(100000):
+            idx = self.buf.find(b"\r\n")
+            if idx >= 0:
+                line = bytes(self.buf[:idx])
+                del self.buf[:idx + 2]
+                return line
+            if len(self.buf) > self.MAX_BULK:
+                raise ValueError("RESP line too long")
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise EOFError("redis closed the connection")
+            self.buf += chunk
+        raise RuntimeError("RESP: too many reads")
+
+    def _exactly(self, n: int) -> bytes:
+        for _ in range(100000):
+            if len(self.buf) >= n:
+                data = bytes(self.buf[:n])
+                del self.buf[:n]
+                return data
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise EOFError("redis closed the connection")
+            self.buf += chunk
+        raise RuntimeError("RESP: too many reads")
+
+    def _read(self) -> Any:
+        line = self._line()
+        kind, rest = line[:1], line[1:]
+        if kind == b"+":
+            return rest.decode()
+        if kind == b"-":
+            raise RespError(rest.decode(errors="replace"))
+        if kind == b":":
+            return int(rest)
+        if kind == b"$":
+            n = int(rest)
+            if n < 0:
+                return None
+            if n > self.MAX_BULK:
+                raise ValueError(f"RESP bulk string of {n} bytes")
+            data = self._exactly(n + 2)
+            return data[:-2]
+        if kind == b"*":
+            n = int(rest)
+            if n < 0:
+                return None
+            if n > self.MAX_ELEMENTS:
+                raise ValueError(f"RESP array of {n} elements")
+            return [self._read() for _ in range(n)]
+        raise ValueError(f"malformed RESP line {line[:80]!r}")
+
+
+class RedisServer:
+    """A private redis-server on 127.0.0.1:<free port>, nothing saved to disk:
+
+        redis-server --port P --bind 127.0.0.1 --save "" --appendonly no --daemonize no
+
+    started in the foreground (so the pid is the server's) in a temp directory and stopped by
+    that pid (SIGTERM, SIGKILL after 5 s). `stop()` then `start()` brings it back on the same
+    port, empty (nothing was saved), as a restarted Redis without persistence would be.
+    `.address` is the `[store] redis` value; `command(...)`, `keys()` and `pttl()` talk RESP."""
+
+    def __init__(self, port: int | None = None):
+        self.binary = shutil.which("redis-server") or "/usr/bin/redis-server"
+        self.port = port or free_port()
+        self.dir = Path(tempfile.mkdtemp(prefix="warden-e2e-redis-", dir="/tmp"))
+        self.log_path = self.dir / "redis.log"
+        self.proc: subprocess.Popen | None = None
+        self.starts = 0
+
+    @property
+    def address(self) -> str:
+        return f"{LOCALHOST}:{self.port}"
+
+    def log_text(self) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")
+        except OSError:
+            return ""
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def start(self, timeout: float = 10.0) -> "RedisServer":
+        if not Path(self.binary).exists():
+            raise RuntimeError("redis-server is not installed (apt-get install redis-server)")
+        if self.alive():
+            return self
+        log = open(self.log_path, "ab")
+        try:
+            self.proc = subprocess.Popen(
+                [self.binary, "--port", str(self.port), "--bind", LOCALHOST, "--save", "",
+                 "--appendonly", "no", "--daemonize", "no", "--dir", str(self.dir)],
+                cwd=self.dir, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True)
+        finally:
+            log.close()
+        self.starts += 1
+
+        def ready() -> bool:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"redis-server exited with {self.proc.returncode}:\n{tail(self.log_text())}")
+            try:
+                return self.command("PING") == "PONG"
+            except (OSError, EOFError, RespError):
+                return False
+
+        try:
+            wait_until(ready, timeout, f"redis-server to answer PING on {self.address}")
+        except (TimeoutError, RuntimeError) as e:
+            self.stop(remove=False)
+            raise RuntimeError(f"{e}\nredis log:\n{tail(self.log_text())}") from None
+        return self
+
+    def stop(self, timeout: float = 5.0, remove: bool = False) -> None:
+        """SIGTERM to our own pid, SIGKILL after `timeout`; the port is closed when it returns."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        if remove:
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+    def command(self, *args: str | bytes | int, timeout: float = 2.0) -> Any:
+        return resp_command(self.port, *args, timeout=timeout)
+
+    def keys(self, pattern: str = "*", limit: int = 100_000) -> list[str]:
+        """Every key (SCAN, bounded), as text."""
+        found: set[str] = set()
+        cursor = b"0"
+        with RespConnection(self.port) as conn:
+            for _ in range(10_000):
+                cursor, batch = conn.command("SCAN", cursor, "MATCH", pattern, "COUNT", 1000)
+                found.update(k.decode(errors="replace") for k in batch)
+                if cursor == b"0" or len(found) >= limit:
+                    break
+        return sorted(found)
+
+    def pttl(self, key: str) -> int:
+        """Milliseconds left (-1: no expiry, -2: no such key)."""
+        return self.command("PTTL", key)

@@ -82,6 +82,15 @@ extension RuntimeSettings {
         return RuntimeSettings(configuration: configuration, policy: policy, upstream: upstream)
     }
 
+    /// What `warden check` validates beyond the file itself: the rules and lists, the DNS
+    /// resolver settings and the GeoIP databases (each opened, as `warden run` would).
+    public static func checkPolicy(_ configuration: WardenConfiguration) throws -> RuleSet {
+        let rules = try loadRules(configuration)
+        _ = try makeDNS(configuration, rules: rules)
+        _ = try makeGeo(configuration, rules: rules)
+        return rules
+    }
+
     /// `Rules/` and the lists it names; a missing `Rules/` directory is an empty policy.
     public static func loadRules(_ configuration: WardenConfiguration) throws -> RuleSet {
         var isDirectory: ObjCBool = false

@@ -23,7 +23,12 @@ extension SMTPSession {
                 client.ip = nil
             }
             begin()
-            processInput()
+            // Bytes that came with the header, before any greeting, are early talk too.
+            if greetingDelayed {
+                receivedEarly()
+            } else {
+                processInput()
+            }
         } catch {
             logger.warning("bad PROXY header", metadata: ["client": "\(client.address.map { "\($0)" } ?? "?")", "error": "\(error)"])
             closing = true

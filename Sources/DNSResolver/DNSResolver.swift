@@ -4,7 +4,8 @@ import CCAres
 /// reverse DNS (`docs/rules.md`).
 ///
 /// Each resolver owns one c-ares channel and one thread of its own that drives it (see
-/// `AresEventLoop`); any number of queries may be in flight from any task. A query ends with
+/// `AresEventLoop`); any number of queries may be pending from any task, of which up to
+/// `maxQueriesInFlight` are on the wire at once. A query ends with
 /// exactly one answer or `DNSError`: on its answer, after its tries, at the latest after
 /// `timeout × tries × servers`, on task cancellation (`.other`, "cancelled") or on `shutdown()`
 /// (`.other`, "shut down"). Queries are asked as given (`ares_query`: no search list, no

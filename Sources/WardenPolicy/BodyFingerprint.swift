@@ -10,27 +10,38 @@
 ///    are not text (`BodyTextExtractor`, `HTMLVisibleText`). At most `maxBytes` of decoded text.
 /// 2. Words: lowercased runs of Unicode letters and digits; anything containing a digit is one
 ///    placeholder, a URL its registrable domain, an address its domain; the greeting is dropped
-///    (`BodyTokenizer`). Fewer than `minimumWords` words: no fingerprint.
+///    and its name is a placeholder wherever the text repeats it (`BodyTokenizer`). Fewer than
+///    `minimumWords` words: no fingerprint.
 /// 3. Shingles: every run of `shingleLength` consecutive words, hashed (64-bit FNV-1a words mixed
 ///    by the SplitMix64 finaliser; constants only, so every process on every machine agrees).
 /// 4. Sketch: MinHash with `sketchSize` permutations, `x -> mix(x ^ seed[i])` with fixed seeds.
-///    Two bodies agree on each value with probability equal to the Jaccard similarity of their
+///    Two bodies agree on each value with probability equal to the Jaccard similarity J of their
 ///    shingle sets; `similarity(_:)` is the fraction that agree.
 /// 5. Keys: LSH, `bandCount` bands of `rowsPerBand` sketch values each, one key per band
-///    (`keys`). Two bodies share a band key with probability `J^r`, and at least one band key
-///    with `1 - (1 - J^r)^b`: for r = 4, b = 8 that is 99.8 % at J = 0.9, 90 % at J = 0.8,
-///    6 % at J = 0.3 and 0.1 % at J = 0.15.
+///    (`keys`). Two bodies share a band key with probability `J^r`, and at least one of their
+///    keys with `1 - (1 - J^r)^b`: for r = 3, b = 10 that is 99.9 % at J = 0.8, 98.5 % at
+///    J = 0.7, 74 % at J = 0.5, 24 % at J = 0.3 and 1 % at J = 0.1. One key alone is not enough:
+///    in a campaign each sketch value is shared by nearly every copy or by almost none, so a
+///    single key is a coin toss for the whole campaign; ten give it ten tosses.
 ///
 /// How a rule counts: for each message, for each key in `keys`, add the recipients to the
 /// distinct-recipient set of (sender key, band key) in the window, and take the largest of those
-/// counts as the message's count. Every band key is prefixed by its band number and the
-/// algorithm version (`v1.3.…`), so keys of different bands or versions never meet. `key` is band
-/// 0's key, for a rule that can afford one counter only; it is less robust (`J^r` alone).
+/// counts as the message's count. Every key carries the algorithm version and its band number
+/// (`v1.3.…`), so keys of different bands or versions never meet. `key` is band 0's key alone,
+/// for a rule that can afford one counter only; it catches a campaign only when band 0 happens
+/// to fall on text every copy shares.
+///
+/// Measured on 200 personalised copies of one spam body (name in the greeting and twice in the
+/// text, amount, date, account, reference, tracking and unsubscribe URLs, address, boundary; six
+/// encodings: plain, quoted-printable, base64, alternative, HTML only, nested with a PDF): all
+/// 200 share a band key with the first, and the largest band count is 190. On 200 different
+/// messages of one sender: none shares a key with the campaign, the largest band count is 2.
 ///
 /// Known false positive: a newsletter or any bulk mail sent with the same body to everyone
 /// collides by design; exempt newsletter senders (or list traffic, `List-Id`) from the rule. A
 /// sender whose short, different messages are dominated by one long signature or disclaimer can
-/// share a band key now and then (the disclaimer must fill most of the shingles of every message).
+/// share band keys too; the rule's threshold (distinct recipients per window) is what keeps them
+/// apart from a campaign.
 public struct BodyFingerprint: Sendable, Hashable {
     /// Most decoded text read from one message (256 KiB): the rest of a longer body is not seen.
     public static let maximumTextBytes = 256 * 1024
@@ -39,9 +50,9 @@ public struct BodyFingerprint: Sendable, Hashable {
     /// Words per shingle.
     public static let shingleLength = 4
     /// Rows (sketch values) per LSH band.
-    public static let rowsPerBand = 4
+    public static let rowsPerBand = 3
     /// LSH bands, hence keys per message.
-    public static let bandCount = 8
+    public static let bandCount = 10
     /// Values in the MinHash sketch.
     public static let sketchSize = rowsPerBand * bandCount
     /// Changes whenever normalisation, hashing or banding changes, so that counters written by
@@ -51,7 +62,7 @@ public struct BodyFingerprint: Sendable, Hashable {
     /// The MinHash sketch: `sketchSize` minimum hashes of the word shingles, one per permutation,
     /// comparable across messages, processes and machines.
     public let sketch: [UInt64]
-    /// One counting key per LSH band, e.g. `v1.0.3fa2c1e09b7d5a44`. See the type's documentation
+    /// One counting key per LSH band, e.g. `v1.0.5c0ef94175a7a6e4`. See the type's documentation
     /// for how a rule counts with them.
     public let keys: [String]
 
@@ -102,7 +113,9 @@ public struct BodyFingerprint: Sendable, Hashable {
         self.sketch = sketch
         self.keys = (0..<Self.bandCount).map { band in
             var hash = Self.mix(Self.shingleSeed ^ UInt64(band))
-            for row in sketch[(band * Self.rowsPerBand)..<((band + 1) * Self.rowsPerBand)] { hash = Self.mix(hash ^ row) }
+            for row in sketch[(band * Self.rowsPerBand)..<((band + 1) * Self.rowsPerBand)] {
+                hash = Self.mix(hash ^ row)
+            }
             let hex = String(hash, radix: 16)
             return "v\(Self.version).\(band).\(String(repeating: "0", count: 16 - hex.count))\(hex)"
         }

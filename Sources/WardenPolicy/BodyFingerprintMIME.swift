@@ -206,7 +206,9 @@ struct BodyTextExtractor {
     }
 
     private static func lowercasedToken(_ value: [UInt8]) -> String {
-        let trimmed = value.drop { $0 == 0x20 || $0 == 0x09 }.prefix { $0 != 0x20 && $0 != 0x09 && $0 != UInt8(ascii: ";") }
+        let trimmed = value.drop { $0 == 0x20 || $0 == 0x09 }.prefix {
+            $0 != 0x20 && $0 != 0x09 && $0 != UInt8(ascii: ";")
+        }
         return String(decoding: trimmed.map(asciiLowercase), as: UTF8.self)
     }
 

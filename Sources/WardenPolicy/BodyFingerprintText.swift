@@ -5,7 +5,8 @@
 /// comment inside a word (a classic hash-buster) read as one word. Linear in the input: each
 /// hidden element's end is searched once, and an element never closed is not searched again.
 enum HTMLVisibleText {
-    static let hiddenElements: Set<[UInt8]> = Set(["head", "style", "script", "title", "template"].map { Array($0.utf8) })
+    static let hiddenElements: Set<[UInt8]> = Set(
+        ["head", "style", "script", "title", "template"].map { Array($0.utf8) })
     static let blockElements: Set<[UInt8]> = Set(
         [
             "address", "article", "aside", "blockquote", "body", "br", "center", "dd", "div", "dl", "dt", "footer",
@@ -64,7 +65,9 @@ enum HTMLVisibleText {
                 if !closing, hiddenElements.contains(name), html[end - 1] != UInt8(ascii: "/"),
                     !neverClosed.contains(name)
                 {
-                    if let close = find(html, "</" + String(decoding: name, as: UTF8.self), from: index, ignoringCase: true) {
+                    if let close = find(
+                        html, "</" + String(decoding: name, as: UTF8.self), from: index, ignoringCase: true)
+                    {
                         index = html[close...].firstIndex(of: UInt8(ascii: ">")).map { $0 + 1 } ?? html.count
                     } else {
                         neverClosed.insert(name)
@@ -104,7 +107,8 @@ enum HTMLVisibleText {
                 if byte == open { quote = nil }
             } else if byte == UInt8(ascii: ">") {
                 return index
-            } else if (byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "'")) && html[index - 1] == UInt8(ascii: "=") {
+            } else if (byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "'")) && html[index - 1] == UInt8(ascii: "=")
+            {
                 quote = byte
             }
             index += 1
@@ -132,7 +136,7 @@ enum HTMLVisibleText {
                 return start + 1
             }
             if index < html.count, html[index] == UInt8(ascii: ";") { index += 1 }
-            if let scalar = Unicode.Scalar(value) { output.append(contentsOf: String(Character(scalar)).utf8) }
+            if let scalar = Unicode.Scalar(value) { output.append(contentsOf: scalar.utf8) }
             return index
         }
         while index < html.count, index - start <= 10, isNameByte(html[index]) { index += 1 }
@@ -142,7 +146,7 @@ enum HTMLVisibleText {
         }
         let name = String(decoding: html[(start + 1)..<index], as: UTF8.self)
         if let scalar = namedReferences[name] ?? namedReferences[name.lowercased()] {
-            output.append(contentsOf: String(Character(scalar)).utf8)
+            output.append(contentsOf: scalar.utf8)
         }
         return index + 1
     }
@@ -335,7 +339,8 @@ struct BodyTokenizer {
     // MARK: Characters
 
     enum CharacterClass: Equatable {
-        case wordCharacter(isDigit: Bool), mark, standalone, connector, ignored, punctuation, space, lineBreak
+        case wordCharacter(isDigit: Bool)
+        case mark, standalone, connector, ignored, punctuation, space, lineBreak
     }
 
     /// An invalid UTF-8 byte `b` decodes to U+F0000 + b (a private-use letter), so text in an
@@ -345,7 +350,8 @@ struct BodyTokenizer {
     static func classify(_ value: UInt32) -> CharacterClass {
         if value < 0x80 {
             switch UInt8(value) {
-            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"): return .wordCharacter(isDigit: false)
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"):
+                return .wordCharacter(isDigit: false)
             case UInt8(ascii: "0")...UInt8(ascii: "9"): return .wordCharacter(isDigit: true)
             case 0x0A: return .lineBreak
             case 0x20, 0x09, 0x0B, 0x0C, 0x0D: return .space
@@ -431,7 +437,7 @@ struct BodyTokenizer {
         if scalar.properties.changesWhenLowercased {
             hash = fnv1a(scalar.properties.lowercaseMapping.utf8, into: hash)
         } else {
-            hash = fnv1a(String(Character(scalar)).utf8, into: hash)
+            hash = fnv1a(scalar.utf8, into: hash)
         }
     }
 
@@ -441,7 +447,10 @@ struct BodyTokenizer {
     /// brackets or quotes): its token and where it ends.
     static func addressToken(_ text: [UInt8], at start: Int) -> (UInt64, Int)? {
         var index = start
-        while index < text.count, [UInt8(ascii: "("), UInt8(ascii: "<"), UInt8(ascii: "["), UInt8(ascii: "\""), UInt8(ascii: "'")].contains(text[index]) {
+        while index < text.count,
+            [UInt8(ascii: "("), UInt8(ascii: "<"), UInt8(ascii: "["), UInt8(ascii: "\""), UInt8(ascii: "'")].contains(
+                text[index])
+        {
             index += 1
         }
         guard index < text.count, isAddressByte(text[index]) else { return nil }
@@ -457,14 +466,18 @@ struct BodyTokenizer {
         var host: ArraySlice<UInt8>
         var marker: UInt8
         if let schemeEnd = urlHostStart(chunk) {
-            host = chunk[schemeEnd...].prefix { ![UInt8(ascii: "/"), UInt8(ascii: "?"), UInt8(ascii: "#")].contains($0) }
+            host = chunk[schemeEnd...].prefix {
+                ![UInt8(ascii: "/"), UInt8(ascii: "?"), UInt8(ascii: "#")].contains($0)
+            }
             if let at = host.lastIndex(of: UInt8(ascii: "@")) { host = host[(at + 1)...] }
             if let colon = host.firstIndex(of: UInt8(ascii: ":")) { host = host[..<colon] }
             marker = 1
         } else {
             var local = chunk.starts(with: "mailto:".utf8) ? 7 : 0
             let localStart = local
-            while local < chunk.count, isAddressByte(chunk[local]) || chunk[local] == UInt8(ascii: "+") || chunk[local] == UInt8(ascii: "%") {
+            while local < chunk.count,
+                isAddressByte(chunk[local]) || chunk[local] == UInt8(ascii: "+") || chunk[local] == UInt8(ascii: "%")
+            {
                 local += 1
             }
             guard local > localStart, local < chunk.count, chunk[local] == UInt8(ascii: "@") else { return nil }
@@ -492,9 +505,11 @@ struct BodyTokenizer {
         }
     }
 
-    /// Printable ASCII but quotes, angle brackets and backslash ([RFC 3986 §2](https://www.rfc-editor.org/rfc/rfc3986#section-2) and then some).
+    /// Printable ASCII but quotes, angle brackets and backslash: the characters of a URL
+    /// ([RFC 3986 §2](https://www.rfc-editor.org/rfc/rfc3986#section-2)) and then some.
     private static func isURLByte(_ byte: UInt8) -> Bool {
-        byte > 0x20 && byte < 0x7F && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "<") && byte != UInt8(ascii: ">")
+        byte > 0x20 && byte < 0x7F && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "<")
+            && byte != UInt8(ascii: ">")
             && byte != UInt8(ascii: "'") && byte != UInt8(ascii: "\\")
     }
 

@@ -24,11 +24,18 @@ struct ResolverDNS: PolicyDNS {
     }
 
     func forwardAddresses(of name: String) async -> Result<[IPAddress], DNSFailure> {
-        async let v4 = try? resolver.queryA(name)
-        async let v6 = try? resolver.queryAAAA(name)
-        let answers = [await v4, await v6].compactMap { $0 }
-        let addresses = answers.flatMap(\.addresses).compactMap(Self.address)
-        return addresses.isEmpty ? .failure(.notFound) : .success(addresses)
+        async let v4: Result<DNSAddressAnswer, DNSError> = Self.result { () async throws(DNSError) in try await resolver.queryA(name) }
+        async let v6: Result<DNSAddressAnswer, DNSError> = Self.result { () async throws(DNSError) in try await resolver.queryAAAA(name) }
+        let results = [await v4, await v6]
+        let addresses = results.compactMap { try? $0.get() }.flatMap(\.addresses).compactMap(Self.address)
+        if !addresses.isEmpty { return .success(addresses) }
+        // Only a definite "no such name" says the name has no address; a timeout says nothing.
+        for case .failure(let error) in results where error.kind != .notFound { return .failure(Self.failure(error)) }
+        return .failure(.notFound)
+    }
+
+    static func result(_ query: () async throws(DNSError) -> DNSAddressAnswer) async -> Result<DNSAddressAnswer, DNSError> {
+        do { return .success(try await query()) } catch { return .failure(error) }
     }
 
     static func failure(_ error: DNSError) -> DNSFailure {

@@ -25,7 +25,7 @@ extension SMTPSession {
             begin()
             // Bytes that came with the header, before any greeting, are early talk too.
             if greetingDelayed {
-                receivedEarly()
+                if input.readableBytes > 0 { receivedEarly() }
             } else {
                 processInput()
             }

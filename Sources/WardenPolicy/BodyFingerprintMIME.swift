@@ -128,8 +128,9 @@ struct BodyTextExtractor {
     private enum Field { case contentType, transferEncoding, other }
 
     /// The fields of the header block at the start of `range` and where the body starts: after
-    /// the first empty line. A line that is neither a field (`name:`) nor a continuation ends the
-    /// block and starts the body: a bare body, or a part written without headers, is all text.
+    /// the first empty line. When the first line is not a field (`name:`), there is no header
+    /// block: a bare body, or a part written without headers, is all text. A malformed line
+    /// further down is skipped, so that per-recipient header fields never become text.
     private func parseHeaders(_ range: Range<Int>) -> (Headers, Int) {
         var headers = Headers()
         var index = range.lowerBound
@@ -151,7 +152,7 @@ struct BodyTextExtractor {
             }
             let byte = bytes[index]
             if byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") {
-                // An indented first line continues nothing: it is body text.
+                // An indented first line continues nothing: the body starts at once.
                 if index == range.lowerBound { return (headers, index) }
                 if field != .other, value.count < Self.maximumHeaderValue {
                     let room = Self.maximumHeaderValue - value.count
@@ -161,8 +162,10 @@ struct BodyTextExtractor {
             } else {
                 finish()
                 guard let colon = fieldNameEnd(index..<contentEnd) else {
-                    // Not a field: the body starts here (a part without headers, or a bare body).
-                    return (headers, index)
+                    if index == range.lowerBound { return (headers, index) }
+                    field = .other
+                    index = next
+                    continue
                 }
                 field = Self.classify(bytes[index..<colon])
                 if field != .other {

@@ -1,11 +1,12 @@
 import Synchronization
 
 /// Counters of one Warden instance, in a lock-protected dictionary: the default store, and the
-/// fallback while Redis is unreachable. Bounded whatever clients do: at most `capacity` keys (when
-/// full, expired keys go first, then the least recently updated, a tenth at a time so a flood of
-/// new keys costs amortised constant time), at most `maximumDistinctMembers` per distinct window
-/// (past that the set stops growing and its count stays at the cap) and at most
-/// `maximumTotalMembers` members across all sets (evicting keys like `capacity` does).
+/// fallback while Redis is unreachable. Bounded whatever clients do:
+/// - at most `capacity` keys: when full, expired keys go first, then the least recently updated
+///   (a tenth of the capacity at a time, so a flood of new keys costs amortised constant time);
+/// - at most `maximumDistinctMembers` per distinct window: past that the set stops growing and its
+///   count stays at the cap;
+/// - at most `maximumTotalMembers` members across all sets, evicting keys as for `capacity`.
 ///
 /// Distinct members are kept as 64-bit hashes, so counts are exact but for a hash collision
 /// (odds about 1 in 10^11 for a full set).
@@ -18,7 +19,7 @@ public final class MemoryCounterStore: CounterStore {
     public let maximumDistinctMembers: Int
     public let maximumTotalMembers: Int
     private let clock: any CounterClock
-    private let storage: Mutex<Storage>
+    private let table = Mutex(Table())
 
     public init(
         capacity: Int = defaultCapacity,
@@ -31,21 +32,21 @@ public final class MemoryCounterStore: CounterStore {
         self.maximumDistinctMembers = maximumDistinctMembers
         self.maximumTotalMembers = maximumTotalMembers
         self.clock = clock
-        self.storage = Mutex(Storage())
     }
 
     /// Keys held now (counters and distinct sets together), expired ones included until evicted.
-    public var keyCount: Int { storage.withLock { $0.entries.count } }
+    public var keyCount: Int { table.withLock { $0.keyCount } }
 
     /// Distinct members held now across all sets.
-    public var memberCount: Int { storage.withLock { $0.members } }
+    public var memberCount: Int { table.withLock { $0.members } }
 
     public func add(_ key: String, amount: Int, window: Duration, now: Double?) -> Double {
         precondition(amount >= 0, "a counter only grows, not by \(amount)")
         let at = CounterWindow(window: window, now: now ?? clock.now())
-        return storage.withLock { storage in
-            storage.update("c:" + key, at, limits: self) { entry, _ in
-                entry.current = entry.current.addingReportingOverflow(amount).overflow ? .max : entry.current + amount
+        return table.withLock { table in
+            table.update("c:" + key, at, limits: self) { entry, _ in
+                let (sum, overflow) = entry.current.addingReportingOverflow(amount)
+                entry.current = overflow ? .max : sum
                 return at.slidingCount(previous: entry.previous, current: entry.current)
             }
         }
@@ -55,8 +56,8 @@ public final class MemoryCounterStore: CounterStore {
         let at = CounterWindow(window: window, now: now ?? clock.now())
         let hash = member.hashValue
         let cap = maximumDistinctMembers
-        return storage.withLock { storage in
-            storage.update("d:" + key, at, limits: self) { entry, members in
+        return table.withLock { table in
+            table.update("d:" + key, at, limits: self) { entry, members in
                 if entry.currentMembers.count < cap, entry.currentMembers.insert(hash).inserted {
                     members += 1
                     if entry.previousMembers.contains(hash) { entry.previousOnly -= 1 }
@@ -68,27 +69,19 @@ public final class MemoryCounterStore: CounterStore {
 
     public func count(_ key: String, window: Duration, now: Double?) -> Double {
         let at = CounterWindow(window: window, now: now ?? clock.now())
-        return storage.withLock { storage in
-            guard var entry = storage.entries["c:" + key] else { return 0 }
-            var unused = 0
-            entry.roll(to: at, members: &unused)
-            return at.slidingCount(previous: entry.previous, current: entry.current)
-        }
+        guard let entry = table.withLock({ $0.peek("c:" + key, at) }) else { return 0 }
+        return at.slidingCount(previous: entry.previous, current: entry.current)
     }
 
     public func distinctCount(_ key: String, window: Duration, now: Double?) -> Int {
         let at = CounterWindow(window: window, now: now ?? clock.now())
-        let cap = maximumDistinctMembers
-        return storage.withLock { storage in
-            guard var entry = storage.entries["d:" + key] else { return 0 }
-            var unused = 0
-            entry.roll(to: at, members: &unused)
-            return min(entry.currentMembers.count + entry.previousOnly, cap)
-        }
+        guard let entry = table.withLock({ $0.peek("d:" + key, at) }) else { return 0 }
+        return min(entry.currentMembers.count + entry.previousOnly, maximumDistinctMembers)
     }
 }
 
 extension MemoryCounterStore {
+    /// One key's current and previous window.
     struct Entry {
         var seconds: Double
         var index: Int
@@ -99,27 +92,14 @@ extension MemoryCounterStore {
         /// Members of the previous window not (yet) seen in the current one.
         var previousOnly = 0
         var expiry: Double
-        var lastUpdate: UInt64
 
-        init(_ at: CounterWindow, tick: UInt64) {
+        init(_ at: CounterWindow) {
             seconds = at.seconds
             index = at.index
             expiry = at.expiry
-            lastUpdate = tick
         }
 
         var memberCount: Int { currentMembers.count + previousMembers.count }
-
-        mutating func update<Result>(
-            to at: CounterWindow,
-            tick: UInt64,
-            members: inout Int,
-            _ body: (inout Entry, inout Int) -> Result
-        ) -> Result {
-            roll(to: at, members: &members)
-            lastUpdate = tick
-            return body(&self, &members)
-        }
 
         /// Moves the entry to `at`'s window: the current window becomes the previous one if they
         /// are adjacent, else both are empty. A clock that steps back counts into the newest window.
@@ -127,7 +107,7 @@ extension MemoryCounterStore {
             if at.seconds != seconds {
                 // Another window length for the same key: start over rather than mix them.
                 members -= memberCount
-                self = Entry(at, tick: lastUpdate)
+                self = Entry(at)
                 return
             }
             guard at.index > index else { return }
@@ -149,10 +129,33 @@ extension MemoryCounterStore {
         }
     }
 
-    struct Storage {
-        var entries: [String: Entry] = [:]
-        var tick: UInt64 = 0
-        var members = 0
+    /// The entries, in a dictionary of slots that are also linked from least to most recently
+    /// updated, so that finding and moving to the end are constant time.
+    struct Table {
+        struct Node {
+            var key: String
+            var entry: Entry
+            var older: Int
+            var newer: Int
+        }
+
+        private var slots: [String: Int] = [:]
+        private var nodes: [Node] = []
+        private var free: [Int] = []
+        private var oldest = -1
+        private var newest = -1
+        private(set) var members = 0
+
+        var keyCount: Int { slots.count }
+
+        /// The entry as of `at`, without updating it or its place.
+        func peek(_ key: String, _ at: CounterWindow) -> Entry? {
+            guard let slot = slots[key] else { return nil }
+            var entry = nodes[slot].entry
+            var unused = 0
+            entry.roll(to: at, members: &unused)
+            return entry
+        }
 
         mutating func update<Result>(
             _ key: String,
@@ -160,31 +163,69 @@ extension MemoryCounterStore {
             limits: MemoryCounterStore,
             _ body: (inout Entry, inout Int) -> Result
         ) -> Result {
-            tick &+= 1
-            let tick = self.tick
-            if entries[key] == nil || members >= limits.maximumTotalMembers {
-                makeRoom(now: at.now, limits: limits)
+            if members >= limits.maximumTotalMembers { makeRoom(now: at.now, limits: limits) }
+            let slot: Int
+            if let existing = slots[key] {
+                slot = existing
+                unlink(slot)
+            } else {
+                if slots.count >= limits.capacity { makeRoom(now: at.now, limits: limits) }
+                slot = allocate(Node(key: key, entry: Entry(at), older: -1, newer: -1))
+                slots[key] = slot
             }
+            linkAsNewest(slot)
             var members = self.members
             defer { self.members = members }
-            return entries[key, default: Entry(at, tick: tick)].update(to: at, tick: tick, members: &members, body)
+            nodes[slot].entry.roll(to: at, members: &members)
+            return body(&nodes[slot].entry, &members)
         }
 
-        /// Called before a new key goes in, or when the members budget is spent.
-        mutating func makeRoom(now: Double, limits: MemoryCounterStore) {
-            guard entries.count >= limits.capacity || members >= limits.maximumTotalMembers else { return }
-            for (key, entry) in entries where entry.expiry <= now {
-                members -= entry.memberCount
-                entries[key] = nil
+        /// Expired entries first, then the least recently updated until a tenth of each bound
+        /// is free.
+        private mutating func makeRoom(now: Double, limits: MemoryCounterStore) {
+            var slot = oldest
+            while slot != -1 {
+                let next = nodes[slot].newer
+                if nodes[slot].entry.expiry <= now { remove(slot) }
+                slot = next
             }
             let keepEntries = limits.capacity - max(1, limits.capacity / 10)
             let keepMembers = limits.maximumTotalMembers - max(1, limits.maximumTotalMembers / 10)
-            guard entries.count > keepEntries || members > keepMembers else { return }
-            let oldestFirst = entries.map { ($0.value.lastUpdate, $0.key) }.sorted { $0.0 < $1.0 }
-            for (_, key) in oldestFirst where entries.count > keepEntries || members > keepMembers {
-                members -= entries[key]!.memberCount
-                entries[key] = nil
+            while oldest != -1 && (slots.count > keepEntries || members > keepMembers) {
+                remove(oldest)
             }
+        }
+
+        private mutating func allocate(_ node: Node) -> Int {
+            if let slot = free.popLast() {
+                nodes[slot] = node
+                return slot
+            }
+            nodes.append(node)
+            return nodes.count - 1
+        }
+
+        private mutating func remove(_ slot: Int) {
+            unlink(slot)
+            members -= nodes[slot].entry.memberCount
+            slots[nodes[slot].key] = nil
+            nodes[slot].key = ""
+            nodes[slot].entry = Entry(CounterWindow(window: .seconds(1), now: 0))
+            free.append(slot)
+        }
+
+        private mutating func unlink(_ slot: Int) {
+            let (older, newer) = (nodes[slot].older, nodes[slot].newer)
+            if older == -1 { oldest = newer } else { nodes[older].newer = newer }
+            if newer == -1 { newest = older } else { nodes[newer].older = older }
+            nodes[slot].older = -1
+            nodes[slot].newer = -1
+        }
+
+        private mutating func linkAsNewest(_ slot: Int) {
+            nodes[slot].older = newest
+            if newest == -1 { oldest = slot } else { nodes[newest].newer = slot }
+            newest = slot
         }
     }
 }

@@ -66,14 +66,14 @@ public struct RateScope: Sendable {
     public var listeners: Set<String> = []
     /// Client addresses that are never limited (trusted networks, mailing-list hosts).
     public var exemptClients: (AddressList, String)?
-    /// Authenticated users (or envelope senders) never limited, lowercased.
+    /// Authenticated users never limited, lowercased. Only the login counts: an envelope
+    /// sender is whatever the client writes.
     public var exemptUsers: Set<String> = []
 
     public func applies(to facts: SessionFacts) -> Bool {
         if !listeners.isEmpty, !listeners.contains(facts.listener) { return false }
         if let (list, _) = exemptClients, let address = facts.clientAddress, list.lookup(address) != nil { return false }
         if let user = facts.authenticatedUser?.lowercased(), exemptUsers.contains(user) { return false }
-        if let sender = facts.sender?.reversePath?.description.lowercased(), exemptUsers.contains(sender) { return false }
         return true
     }
 }

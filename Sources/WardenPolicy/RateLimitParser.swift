@@ -14,7 +14,7 @@ struct RateLimitParser {
     /// `list` loads an exempt address list by file name (relative to Blocklists/).
     static func parse(_ text: String, allowCount: Bool, list: (String) -> (AddressList, String)?) throws(RateParseError) -> Options {
         var options = Options()
-        for word in text.split(separator: " ", omittingEmptySubsequences: true) {
+        for word in RuleSetLoader.words(text) {
             let pair = word.split(separator: "=", maxSplits: 1).map(String.init)
             guard pair.count == 2, !pair[1].isEmpty else { throw RateParseError("\(word) is not an option=value pair") }
             switch pair[0] {

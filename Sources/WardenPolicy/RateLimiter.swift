@@ -1,19 +1,46 @@
-import Foundation
 import SMTPCore
 
 /// Runs the `ratelimit` and `bulk` rules against a counter store. Limits are checked before the
 /// event they guard (a client over its message limit is refused at MAIL, over its recipient
-/// limit at RCPT) and counted when the upstream accepted what they count, so refused attempts
+/// limit at RCPT) and the event is counted at once, as a reservation, so that parallel sessions
+/// cannot all pass a check before any of them is counted; a reservation is given back when the
+/// event does not happen (the upstream refused it, the client gave up), so refused attempts
 /// never use up a user's allowance. Connections are counted as they come.
 public struct RateLimiter: Sendable {
     public enum Stage: Sendable { case connect, mail, rcpt, dataEnd }
 
+    /// A count taken ahead of the event it limits.
+    public struct Reservation: Sendable, Hashable {
+        public enum Until: Sendable, Hashable {
+            /// Kept once the upstream accepted the message.
+            case messageAccepted
+            /// Kept once the upstream accepted the recipient.
+            case recipientAccepted
+        }
+        public var key: String
+        public var amount: Int
+        public var windowSeconds: Int
+        public var until: Until
+    }
+
+    /// A check's decision and the counts it took.
+    public struct Outcome: Sendable {
+        public var decision: Decision
+        public var reservations: [Reservation]
+    }
+
     public let rules: [Rule]
     let store: any CounterStore
+    let globalShadow: Bool
+    let tempfailThreshold: Double?
+    let rejectThreshold: Double?
 
     public init(rules: RuleSet, store: any CounterStore) {
         self.rules = rules.limitRules
         self.store = store
+        self.globalShadow = rules.shadow
+        self.tempfailThreshold = rules.tempfailThreshold
+        self.rejectThreshold = rules.rejectThreshold
     }
 
     public var isEmpty: Bool { rules.isEmpty }
@@ -30,9 +57,11 @@ public struct RateLimiter: Sendable {
         rules.contains { if case .bulk = $0.test { return true } else { return false } }
     }
 
-    /// Checks the limits that guard `stage`; `recipient` at RCPT, `size` at the end of data.
-    public func check(_ stage: Stage, facts: SessionFacts, recipient: String? = nil, size: Int = 0) async -> Decision {
+    /// Checks the limits that guard `stage` (`recipient` at RCPT, `size` at the end of data) and
+    /// counts the event ahead; a refused event gives its counts back at once.
+    public func check(_ stage: Stage, facts: SessionFacts, recipient: String? = nil, size: Int = 0) async -> Outcome {
         var hits: [(Rule, PolicyHit)] = []
+        var taken: [Reservation] = []
         for rule in rules {
             guard case .rate(let limit) = rule.test, limit.scope.applies(to: facts), guards(limit, stage) else { continue }
             guard let key = limit.key.value(for: facts, recipient: recipient) else { continue }
@@ -44,50 +73,36 @@ public struct RateLimiter: Sendable {
                 case (.connect, .connections):
                     count = try await store.add(storeKey, amount: 1, window: window, now: nil)
                 case (_, .distinctRecipients):
-                    count = Double(try await store.distinctCount(storeKey, window: window, now: nil)) + 1
-                case (.dataEnd, .bytes):
-                    count = try await store.count(storeKey, window: window, now: nil) + Double(size)
+                    // A set: a recipient already in it changes nothing.
+                    count = Double(try await store.addDistinct(storeKey, member: (recipient ?? "").lowercased(), window: window, now: nil))
+                case (.mail, .bytes):
+                    // The size is not known yet: refuse only a key that is over already.
+                    let now = try await store.count(storeKey, window: window, now: nil)
+                    count = now >= Double(limit.limit) ? now + 1 : now
                 default:
-                    count = try await store.count(storeKey, window: window, now: nil) + 1
+                    let amount = limit.counted == .bytes ? size : 1
+                    count = try await store.add(storeKey, amount: amount, window: window, now: nil)
+                    taken.append(Reservation(
+                        key: storeKey, amount: amount, windowSeconds: limit.windowSeconds,
+                        until: limit.counted == .recipients ? .recipientAccepted : .messageAccepted))
                 }
             } catch {
                 continue  // the store's own fallback failed too: never refuse valid mail for it
             }
-            if count > Double(limit.limit) {
-                let evidence = "\(limit.key.map(\.name).joined(separator: "+"))=\(key) \(limit.counted.rawValue) \(Self.format(count)) over \(limit.limit)/\(Self.period(limit.windowSeconds))"
-                hits.append((rule, PolicyHit(rule: rule.name, score: rule.score, evidence: evidence, shadow: rule.shadow)))
-            }
+            if count > Double(limit.limit) { hits.append(hit(rule, limit, key, count)) }
         }
-        return Self.decide(hits, reason: "Rate limit exceeded")
+        let decision = decide(hits, facts: facts, reason: "Rate limit exceeded")
+        if decision.verdict.refuses, !taken.isEmpty {
+            await release(taken)
+            taken = []
+        }
+        return Outcome(decision: decision, reservations: taken)
     }
 
-    /// Counts what the upstream accepted: a recipient at RCPT, a message at the end of data.
-    public func recordRecipient(_ recipient: String, facts: SessionFacts) async {
-        for rule in rules {
-            guard case .rate(let limit) = rule.test, limit.scope.applies(to: facts),
-                [.recipients, .distinctRecipients].contains(limit.counted),
-                let key = limit.key.value(for: facts, recipient: recipient)
-            else { continue }
-            let storeKey = "\(rule.name):\(key)"
-            let window = Duration.seconds(limit.windowSeconds)
-            if limit.counted == .recipients {
-                _ = try? await store.add(storeKey, amount: 1, window: window, now: nil)
-            } else {
-                _ = try? await store.addDistinct(storeKey, member: recipient.lowercased(), window: window, now: nil)
-            }
-        }
-    }
-
-    public func recordMessage(size: Int, recipients: [String], facts: SessionFacts) async {
-        for rule in rules {
-            guard case .rate(let limit) = rule.test, limit.scope.applies(to: facts), [.messages, .bytes].contains(limit.counted) else { continue }
-            let amount = limit.counted == .messages ? 1 : size
-            let keys = limit.key.perRecipient
-                ? Set(recipients.compactMap { limit.key.value(for: facts, recipient: $0) })
-                : Set([limit.key.value(for: facts)].compactMap { $0 })
-            for key in keys {
-                _ = try? await store.add("\(rule.name):\(key)", amount: amount, window: .seconds(limit.windowSeconds), now: nil)
-            }
+    /// Gives back counts taken for an event that did not happen.
+    public func release(_ reservations: [Reservation]) async {
+        for reservation in reservations {
+            _ = try? await store.add(reservation.key, amount: -reservation.amount, window: .seconds(reservation.windowSeconds), now: nil)
         }
     }
 
@@ -109,77 +124,14 @@ public struct RateLimiter: Sendable {
             }
             if count > limit.limit {
                 let evidence = "\(limit.key.map(\.name).joined(separator: "+"))=\(key) body \(fingerprint.key) to \(count) recipients, over \(limit.limit)/\(Self.period(limit.windowSeconds))"
-                hits.append((rule, PolicyHit(rule: rule.name, score: rule.score, evidence: evidence, shadow: rule.shadow)))
+                hits.append((rule, PolicyHit(rule: rule.name, score: rule.score, evidence: evidence, shadow: rule.shadow || globalShadow)))
             }
         }
-        return Self.decide(hits, reason: "Too many copies of this message")
+        return decide(hits, facts: facts, reason: "Too many copies of this message")
     }
 
-    /// The current count of every `ratelimit` rule whose key these facts give, for `warden lookup`.
-    public func counters(facts: SessionFacts, recipient: String? = nil) async -> [String] {
-        var lines: [String] = []
-        for rule in rules {
-            guard case .rate(let limit) = rule.test else { continue }
-            let keyName = limit.key.map(\.name).joined(separator: "+")
-            guard let key = limit.key.value(for: facts, recipient: recipient) else {
-                lines.append("\(rule.name): \(keyName) not given")
-                continue
-            }
-            let storeKey = "\(rule.name):\(key)"
-            let window = Duration.seconds(limit.windowSeconds)
-            let count: Double? =
-                limit.counted == .distinctRecipients
-                ? (try? await store.distinctCount(storeKey, window: window, now: nil)).map(Double.init)
-                : try? await store.count(storeKey, window: window, now: nil)
-            let shown = count.map(Self.format) ?? "unavailable"
-            let scope = limit.scope.applies(to: facts) ? "" : " (exempt or out of scope here)"
-            lines.append("\(rule.name): \(keyName)=\(key) \(limit.counted.rawValue) \(shown) of \(limit.limit)/\(Self.period(limit.windowSeconds))\(scope)")
-        }
-        return lines
-    }
-
-    /// Which limits guard a stage: connections at connect; messages and bytes at MAIL (unless
-    /// they count per recipient: then at RCPT); recipients at RCPT; bytes again at the end.
-    func guards(_ limit: RateLimit, _ stage: Stage) -> Bool {
-        switch (stage, limit.counted) {
-        case (.connect, .connections): return true
-        case (.mail, .messages), (.mail, .bytes): return !limit.key.perRecipient
-        case (.rcpt, .messages), (.rcpt, .bytes): return limit.key.perRecipient
-        case (.rcpt, .recipients), (.rcpt, .distinctRecipients): return true
-        case (.dataEnd, .bytes): return true
-        default: return false
-        }
-    }
-
-    static func decide(_ hits: [(Rule, PolicyHit)], reason: String) -> Decision {
-        var decision = Decision(verdict: .continue, score: ClientPolicy.rounded(hits.filter { !$0.1.shadow }.reduce(0) { $0 + $1.1.score }), hits: hits.map(\.1))
-        let applied = hits.filter { !$0.1.shadow }
-        let strongest = { (list: [(Rule, PolicyHit)]) -> (Rule, Verdict)? in
-            list.compactMap { rule, _ in rule.action.map { (rule, $0.verdict) } }.max { ClientPolicy.severity($0.1) < ClientPolicy.severity($1.1) }
-        }
-        if let (rule, verdict) = strongest(applied), verdict.refuses {
-            decision.verdict = verdict
-            let text = "\(reason): \(rule.summary ?? rule.name)"
-            switch verdict {
-            case .tempfail: decision.reply = SMTPReply(451, EnhancedStatusCode(4, 7, 1), "\(text); try again later")
-            case .disconnect: decision.reply = SMTPReply(421, EnhancedStatusCode(4, 7, 0), text)
-            case .reject: decision.reply = SMTPReply(550, EnhancedStatusCode(5, 7, 1), text)
-            case .accept, .continue: break
-            }
-        } else if let (_, verdict) = strongest(hits), verdict.refuses {
-            decision.wouldHave = verdict
-        }
-        return decision
-    }
-
-    static func format(_ value: Double) -> String {
-        value == value.rounded() ? String(Int(value)) : String(format: "%.1f", value)
-    }
-
-    static func period(_ seconds: Int) -> String {
-        if seconds % 86400 == 0 { return "\(seconds / 86400)d" }
-        if seconds % 3600 == 0 { return "\(seconds / 3600)h" }
-        if seconds % 60 == 0 { return "\(seconds / 60)m" }
-        return "\(seconds)s"
+    private func hit(_ rule: Rule, _ limit: RateLimit, _ key: String, _ count: Double) -> (Rule, PolicyHit) {
+        let evidence = "\(limit.key.map(\.name).joined(separator: "+"))=\(key) \(limit.counted.rawValue) \(Self.format(count)) over \(limit.limit)/\(Self.period(limit.windowSeconds))"
+        return (rule, PolicyHit(rule: rule.name, score: rule.score, evidence: evidence, shadow: rule.shadow || globalShadow))
     }
 }

@@ -20,6 +20,10 @@ public final class RedisCounterStore: CounterStore {
     static let addScript = RedisScript(
         """
         local current = redis.call('INCRBY', KEYS[1], ARGV[1])
+        if current < 0 then
+            redis.call('SET', KEYS[1], 0)
+            current = 0
+        end
         redis.call('PEXPIRE', KEYS[1], ARGV[2])
         local previous = tonumber(redis.call('GET', KEYS[2]) or '0') or 0
         return {current, previous}
@@ -45,8 +49,8 @@ public final class RedisCounterStore: CounterStore {
         self.clock = clock
     }
 
+    /// A negative `amount` gives back a reservation; the count never goes below zero.
     public func add(_ key: String, amount: Int, window: Duration, now: Double?) async throws -> Double {
-        precondition(amount >= 0, "a counter only grows, not by \(amount)")
         let at = CounterWindow(window: window, now: now ?? clock.now())
         let reply = try await client.evalScript(
             Self.addScript,

@@ -13,6 +13,8 @@ public struct SessionFacts: Sendable {
     public var sender: MailCommand?
     public var recipients: [ForwardPath]
     public var messageSize: Int?
+    /// The session's score so far (the client rules'), which scored limits add to.
+    public var score: Double = 0
     /// The client sent bytes before the greeting.
     public var earlyTalker = false
     /// The DNS, reverse DNS and GeoIP lookups started for this client at connect.

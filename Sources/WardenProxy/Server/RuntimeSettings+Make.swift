@@ -98,13 +98,30 @@ extension RuntimeSettings {
             return .empty
         }
         let root = (configuration.sourcePath as NSString).deletingLastPathComponent
+        let rules: RuleSet
         do {
-            return try RuleSetLoader.load(
+            rules = try RuleSetLoader.load(
                 rulesDirectory: configuration.policy.rules, blocklistsDirectory: configuration.policy.blocklists,
                 displayRoot: root.isEmpty ? FileManager.default.currentDirectoryPath : root)
         } catch {
             throw SettingsError(description: error.description)
         }
+        // A limit scoped to a listener that does not exist would never apply: say so.
+        let names = Set(configuration.listeners.map(\.name))
+        var problems: [String] = []
+        for rule in rules.limitRules {
+            let listeners: Set<String>
+            switch rule.test {
+            case .rate(let limit): listeners = limit.scope.listeners
+            case .bulk(let limit): listeners = limit.scope.listeners
+            default: continue
+            }
+            for name in listeners.sorted() where !names.contains(name) {
+                problems.append("\(rule.file):\(rule.line): listener=\(name) is not a listener of \(configuration.sourcePath) (\(names.sorted().joined(separator: ", ")))")
+            }
+        }
+        guard problems.isEmpty else { throw SettingsError(description: problems.joined(separator: "\n")) }
+        return rules
     }
 
     static func makeDNS(_ configuration: WardenConfiguration, rules: RuleSet) throws -> (any PolicyDNS)? {

@@ -19,6 +19,7 @@ extension SMTPSession {
                     refuse(decision, stage: .helo)
                     return
                 }
+                releaseReservations()
                 write(machine.heloAccepted(command))
                 resetUpstreamTransaction()
                 armCommandDeadline()
@@ -30,6 +31,7 @@ extension SMTPSession {
         case .data:
             startMessage()
         case .rset:
+            releaseReservations()
             recipients = []
             facts.sender = nil
             facts.recipients = []
@@ -53,6 +55,7 @@ extension SMTPSession {
         let made = lookups.isDecided
         whenDecided(settings.policy.clientDecision(facts, atGreeting: false)) { [self] decision in
             if !made { clientDecided(decision) }
+            facts.score = decision.score
             if decision.verdict.refuses { connectRefusal = (decision, nextReference()) }
             mailPolicy(mail)
         }
@@ -66,7 +69,9 @@ extension SMTPSession {
                 return
             }
             guard connectRefusal == nil else { return mailUpstream(mail) }
-            checkLimits(.mail) { [self] allowed in
+            checkLimits(.mail) { [self] allowed, reservations in
+                releaseReservations()
+                messageReservations = reservations
                 if allowed { mailUpstream(mail) } else { facts.sender = nil }
             }
         }
@@ -87,6 +92,7 @@ extension SMTPSession {
             case .success(let adapted): forwarded = adapted
             case .failure(let refusal):
                 facts.sender = nil
+                releaseReservations()
                 relayFailure(refusal.reply)
                 return
             }
@@ -98,6 +104,7 @@ extension SMTPSession {
                     armCommandDeadline()
                 } else {
                     facts.sender = nil
+                    releaseReservations()
                     relayFailure(reply)
                 }
             }
@@ -114,15 +121,16 @@ extension SMTPSession {
                 refuse(decision, stage: .rcpt)
                 return
             }
-            checkLimits(.rcpt, recipient: "\(rcpt.forwardPath)") { [self] allowed in
-                if allowed { rcptUpstream(rcpt) }
+            checkLimits(.rcpt, recipient: "\(rcpt.forwardPath)") { [self] allowed, reservations in
+                if allowed { rcptUpstream(rcpt, reservations: reservations) }
             }
         }
     }
 
-    private func rcptUpstream(_ rcpt: RcptCommand) {
+    private func rcptUpstream(_ rcpt: RcptCommand, reservations: [RateLimiter.Reservation]) {
         guard upstreamInTransaction, let connection = upstream, connection.isUsable else {
             // The upstream went away since MAIL: its transaction is gone with it.
+            releaseReservations(reservations)
             upstreamLost(UpstreamError(.closed, "before RCPT"))
             return
         }
@@ -132,10 +140,11 @@ extension SMTPSession {
                 machine.rcptAccepted(rcpt)
                 recipients.append(rcpt)
                 facts.recipients.append(rcpt.forwardPath)
-                recordRecipient("\(rcpt.forwardPath)")
+                messageReservations += reservations.filter { $0.until == .messageAccepted }
                 write(reply)
                 armCommandDeadline()
             } else {
+                releaseReservations(reservations)
                 relayFailure(reply)
             }
         }

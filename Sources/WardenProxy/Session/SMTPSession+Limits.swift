@@ -1,14 +1,19 @@
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOSMTP
 import SMTPCore
 import WardenPolicy
 
 extension SMTPSession {
-    /// Runs the rate limits that guard `stage`; `then` gets whether the session may go on. A
-    /// refusal is written (with its reference and log line) before `then(false)`.
-    func checkLimits(_ stage: RateLimiter.Stage, recipient: String? = nil, size: Int = 0, then: @escaping (Bool) -> Void) {
-        guard let limiter = settings.policy.limits, limiter.guards(stage) else { return then(true) }
+    /// Runs the rate limits that guard `stage`; `then` gets whether the session may go on and
+    /// the counts taken ahead (to keep when the upstream accepts, to give back otherwise). A
+    /// refusal is written (with its reference and log line) before `then(false, [])`.
+    func checkLimits(
+        _ stage: RateLimiter.Stage, recipient: String? = nil, size: Int = 0,
+        then: @escaping (Bool, [RateLimiter.Reservation]) -> Void
+    ) {
+        guard let limiter = settings.policy.limits, limiter.guards(stage) else { return then(true, []) }
         let facts = self.facts
         let policyStage: PolicyStage = switch stage {
         case .connect: .connect
@@ -16,9 +21,23 @@ extension SMTPSession {
         case .rcpt: .rcpt
         case .dataEnd: .dataEnd
         }
-        whenDecided(.later { await limiter.check(stage, facts: facts, recipient: recipient, size: size) }) { [self] decision in
-            limitDecided(decision, stage: policyStage, then: then)
+        let box = ReservationBox()
+        whenDecided(.later {
+            let outcome = await limiter.check(stage, facts: facts, recipient: recipient, size: size)
+            box.set(outcome.reservations)
+            return outcome.decision
+        }) { [self] decision in
+            let reservations = box.get()
+            limitDecided(decision, stage: policyStage) { allowed in then(allowed, reservations) }
         }
+    }
+
+    /// Gives back the counts taken for a message that will not be delivered.
+    func releaseReservations(_ reservations: [RateLimiter.Reservation]? = nil) {
+        let given = reservations ?? messageReservations
+        if reservations == nil { messageReservations = [] }
+        guard !given.isEmpty, let limiter = settings.policy.limits else { return }
+        Task { await limiter.release(given) }
     }
 
     /// Duplicate-bulk check at the end of data: the body's fingerprint, counted per recipient.
@@ -58,19 +77,6 @@ extension SMTPSession {
         then(false)
     }
 
-    /// Counting what the upstream accepted runs beside the session: it never delays a reply.
-    func recordRecipient(_ recipient: String) {
-        guard let limiter = settings.policy.limits else { return }
-        let facts = self.facts
-        Task { await limiter.recordRecipient(recipient, facts: facts) }
-    }
-
-    func recordMessage(size: Int, recipients: [String]) {
-        guard let limiter = settings.policy.limits else { return }
-        let facts = self.facts
-        Task { await limiter.recordMessage(size: size, recipients: recipients, facts: facts) }
-    }
-
     /// The first part of the message, as much as the fingerprint reads.
     static func head(of spool: MessageSpool) -> [UInt8] {
         var bytes: [UInt8] = []
@@ -81,4 +87,14 @@ extension SMTPSession {
         }
         return bytes
     }
+}
+
+/// Carries the reservations of a check from the task that made them to the event loop.
+final class ReservationBox: @unchecked Sendable {
+    // Written by the check's task before its decision is delivered, read on the event loop after.
+    private var reservations: [RateLimiter.Reservation] = []
+    private let lock = NIOLock()
+
+    func set(_ value: [RateLimiter.Reservation]) { lock.withLock { reservations = value } }
+    func get() -> [RateLimiter.Reservation] { lock.withLock { reservations } }
 }

@@ -65,7 +65,8 @@ extension SMTPSession {
                 resetUpstreamTransaction()
                 return
             }
-            checkLimits(.dataEnd, size: messageSize) { [self] allowed in
+            checkLimits(.dataEnd, size: messageSize) { [self] allowed, reservations in
+                messageReservations += reservations
                 guard allowed else { return }
                 checkBulk { [self] allowed in
                     if allowed { deliverMessage() }
@@ -105,7 +106,7 @@ extension SMTPSession {
             if reply.isPositiveCompletion {
                 messagesRelayed += 1
                 runtime.metrics.messageRelayed(bytes: size)
-                recordMessage(size: size, recipients: recipients.map { "\($0.forwardPath)" })
+                messageReservations = []
                 logger.info(
                     "message relayed",
                     metadata: [
@@ -122,6 +123,7 @@ extension SMTPSession {
 
     /// Answers the message and ends the transaction, whatever the answer.
     func endMessage(_ reply: SMTPReply, refused: Bool) {
+        if refused { releaseReservations() }
         machine.dataFinished()
         discardMessage()
         write(reply)

@@ -77,7 +77,7 @@ extension SMTPSession {
     }
 
     private func connectStage() {
-        checkLimits(.connect) { [self] allowed in
+        checkLimits(.connect) { [self] allowed, _ in
             guard allowed else { return }
             ask(.connect) { decision in
                 self.connectDecided(decision)

@@ -52,6 +52,8 @@ final class SMTPSession: ChannelInboundHandler {
     var messageTooLarge = false
     var spoolFailed = false
     var recipients: [RcptCommand] = []
+    /// Rate counts taken ahead for the message in progress (see RateLimiter.Reservation).
+    var messageReservations: [RateLimiter.Reservation] = []
     var chunkReply: SMTPReply?
     var auth: AuthExchange?
 
@@ -132,6 +134,7 @@ final class SMTPSession: ChannelInboundHandler {
         deadline?.cancel()
         spool?.discard()
         spool = nil
+        releaseReservations()
         upstream?.quit()
         upstream = nil
         if let registryID {

@@ -1,0 +1,506 @@
+/// Finds a run of literal bytes that every match of a pattern must contain, for pre-filtering.
+///
+/// The analysis is deliberately small and conservative: it reads only the top level of the
+/// pattern, treats every group, class, escape class and assertion as a break, gives up on a
+/// top-level `|`, on inline options that change the rest of the pattern, on `\K` and on `(*VERB)`
+/// items, and drops a character a quantifier may repeat zero times. Anything it does not
+/// understand ends the current run; a wrong answer would silently disable a rule.
+enum RequiredLiteral {
+    static let minimumLength = 3
+
+    /// `newlineIsLF`: comments in extended mode end at LF only; with another newline convention
+    /// the analysis declines extended patterns rather than guess where comments end.
+    static func analyse(_ pattern: [UInt8], options: RegexOptions, newlineIsLF: Bool = true) -> [UInt8]? {
+        guard !hasGlobalHazard(pattern) else { return nil }
+        if options.contains(.extended), !newlineIsLF { return nil }
+        var scanner = Scanner(pattern: pattern, options: options)
+        guard let best = scanner.longestRun(), best.count >= minimumLength else { return nil }
+        return options.contains(.caseless) ? best.map(LiteralSearcher.fold) : best
+    }
+
+    /// Constructs whose effect reaches past the point where they appear: `(*ACCEPT)` and the other
+    /// verbs, `\K`, and inline options that turn on extended mode or reset options (which would
+    /// change how the rest of the text is read). A raw scan: false alarms only cost the literal.
+    static func hasGlobalHazard(_ pattern: [UInt8]) -> Bool {
+        var index = 0
+        while index + 1 < pattern.count {
+            let pair = (pattern[index], pattern[index + 1])
+            if pair == (ascii("("), ascii("*")) || pair == (ascii("\\"), ascii("K")) {
+                return true
+            }
+            if pair == (ascii("("), ascii("?")) {
+                var next = index + 2
+                while next < pattern.count, isOptionLetter(pattern[next]) {
+                    if pattern[next] == ascii("x") || pattern[next] == ascii("^") { return true }
+                    next += 1
+                }
+            }
+            index += 1
+        }
+        return false
+    }
+
+    static func isOptionLetter(_ byte: UInt8) -> Bool {
+        (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte) || byte == ascii("-")
+            || byte == ascii("^")
+    }
+
+    @inline(__always) static func ascii(_ character: Unicode.Scalar) -> UInt8 {
+        UInt8(ascii: character)
+    }
+
+    struct Scanner {
+        let pattern: [UInt8]
+        let extended: Bool
+        let caseless: Bool
+        let utf: Bool
+        var index = 0
+        var run: [UInt8] = []
+        var best: [UInt8] = []
+
+        init(pattern: [UInt8], options: RegexOptions) {
+            self.pattern = pattern
+            self.extended = options.contains(.extended)
+            self.caseless = options.contains(.caseless)
+            self.utf = options.contains(.utf)
+        }
+
+        func byte(_ offset: Int) -> UInt8? {
+            offset < pattern.count ? pattern[offset] : nil
+        }
+
+        func starts(with text: String, at offset: Int) -> Bool {
+            let bytes = Array(text.utf8)
+            guard offset + bytes.count <= pattern.count else { return false }
+            return pattern[offset..<(offset + bytes.count)].elementsEqual(bytes)
+        }
+
+        mutating func endRun() {
+            if run.count > best.count { best = run }
+            run = []
+        }
+
+        /// The longest literal run at the top level, or `nil` when the pattern is beyond the analysis.
+        mutating func longestRun() -> [UInt8]? {
+            while let current = byte(index) {
+                if extended, isPatternSpace(current) {
+                    index += 1
+                    continue
+                }
+                if extended, current == ascii("#") {
+                    index = endOfComment(index)
+                    continue
+                }
+                if extended, current >= 0x80 {
+                    // Maybe white space PCRE2 ignores (NEL, LRM, ...), maybe a literal: a break either way.
+                    endRun()
+                    index += utf ? Self.scalarLength(current) : 1
+                    continue
+                }
+                switch current {
+                case ascii("|"), ascii(")"):
+                    return nil
+                case ascii("(") where starts(with: "(?#", at: index):
+                    guard let close = find(ascii(")"), from: index) else { return nil }
+                    endRun()
+                    index = close + 1
+                case ascii("("):
+                    if isInlineOptionSetting(index) { return nil }
+                    guard let end = endOfGroup(index) else { return nil }
+                    endRun()
+                    index = end
+                case ascii("["):
+                    guard let end = endOfClass(index) else { return nil }
+                    endRun()
+                    index = end
+                case ascii("{"):
+                    endRun()
+                    index = braceQuantifier(index)?.end ?? index + 1
+                case ascii("."), ascii("^"), ascii("$"), ascii("*"), ascii("+"), ascii("?"):
+                    endRun()
+                    index += 1
+                case ascii("\\"):
+                    guard escape() else { return nil }
+                default:
+                    let length = utf ? Self.scalarLength(current) : 1
+                    let end = min(index + length, pattern.count)
+                    let character = Array(pattern[index..<end])
+                    index = end
+                    atom(character)
+                }
+            }
+            endRun()
+            return best
+        }
+
+        /// Handles the escape at `index`; `false` when the pattern is beyond the analysis.
+        mutating func escape() -> Bool {
+            guard let next = byte(index + 1) else { return false }
+            if next >= 0x80 {
+                // An escaped non-ASCII character is itself.
+                let length = utf ? Self.scalarLength(next) : 1
+                let end = min(index + 1 + length, pattern.count)
+                let character = Array(pattern[(index + 1)..<end])
+                index = end
+                atom(character)
+                return true
+            }
+            if !RequiredLiteral.isAlphanumeric(next) {
+                index += 2
+                atom([next])
+                return true
+            }
+            let simple: [UInt8: UInt8] = [
+                ascii("n"): 0x0A, ascii("t"): 0x09, ascii("r"): 0x0D, ascii("f"): 0x0C,
+                ascii("e"): 0x1B, ascii("a"): 0x07,
+            ]
+            if let value = simple[next] {
+                index += 2
+                atom([value])
+                return true
+            }
+            switch next {
+            case ascii("Q"):
+                return quoted()
+            case ascii("x"):
+                index += 2
+                var value = 0
+                var digits = 0
+                if byte(index) == ascii("{") {
+                    guard let close = find(ascii("}"), from: index) else { return false }
+                    for digit in pattern[(index + 1)..<close] {
+                        guard let nibble = Self.hexValue(digit), value < 0x1000 else { return breakAt(close + 1) }
+                        value = value * 16 + nibble
+                        digits += 1
+                    }
+                    index = close + 1
+                } else {
+                    while digits < 2, let digit = byte(index), let nibble = Self.hexValue(digit) {
+                        value = value * 16 + nibble
+                        digits += 1
+                        index += 1
+                    }
+                }
+                if digits > 0, value < 0x80 {
+                    atom([UInt8(value)])
+                } else {
+                    endRun()
+                }
+                return true
+            case ascii("c"):
+                return breakAt(index + 3)
+            case ascii("0")...ascii("9"):
+                var end = index + 1
+                while let digit = byte(end), (ascii("0")...ascii("9")).contains(digit) { end += 1 }
+                return breakAt(end)
+            case ascii("g"), ascii("k"):
+                var end = index + 2
+                if let open = byte(end), let close = [ascii("{"): ascii("}"), ascii("<"): ascii(">"), ascii("'"): ascii("'")][open] {
+                    guard let found = find(close, from: end) else { return false }
+                    end = found + 1
+                } else {
+                    if byte(end) == ascii("-") || byte(end) == ascii("+") { end += 1 }
+                    while let digit = byte(end), (ascii("0")...ascii("9")).contains(digit) { end += 1 }
+                }
+                return breakAt(end)
+            case ascii("o"), ascii("p"), ascii("P"), ascii("N"):
+                if byte(index + 2) == ascii("{") {
+                    guard let close = find(ascii("}"), from: index + 2) else { return false }
+                    return breakAt(close + 1)
+                }
+                // \pL is a one-letter property; \N alone is "not a newline".
+                return breakAt(index + (next == ascii("p") || next == ascii("P") ? 3 : 2))
+            default:
+                // \E on its own, classes such as \d \w \s, assertions such as \b \A \z.
+                return breakAt(index + 2)
+            }
+        }
+
+        mutating func breakAt(_ end: Int) -> Bool {
+            endRun()
+            index = min(end, pattern.count)
+            return true
+        }
+
+        /// `\Q...\E`: every character is literal, the last one may carry a quantifier after `\E`.
+        mutating func quoted() -> Bool {
+            var cursor = index + 2
+            var characters: [[UInt8]] = []
+            while cursor < pattern.count, !starts(with: "\\E", at: cursor) {
+                let length = utf ? Self.scalarLength(pattern[cursor]) : 1
+                let end = min(cursor + length, pattern.count)
+                characters.append(Array(pattern[cursor..<end]))
+                cursor = end
+            }
+            index = min(cursor + 2, pattern.count)
+            guard let last = characters.popLast() else { return true }
+            for character in characters {
+                if isSafeLiteral(character) { run += character } else { endRun() }
+            }
+            atom(last)
+            return true
+        }
+
+        /// Adds one literal character, looking ahead for a quantifier that applies to it.
+        mutating func atom(_ character: [UInt8]) {
+            guard isSafeLiteral(character) else {
+                endRun()
+                return
+            }
+            guard let quantifier = quantifier(after: index) else {
+                run += character
+                return
+            }
+            if quantifier.minimum > 0 {
+                run += character
+                endRun()
+                // The last repetition is adjacent to what follows, unless the "quantifier" was
+                // literal text after all, which only a loose brace form can be.
+                if quantifier.certain { run = character }
+            } else {
+                endRun()
+            }
+            index = quantifier.end
+        }
+
+        /// A literal character whose caseless matching is plain ASCII folding (or exact).
+        func isSafeLiteral(_ character: [UInt8]) -> Bool {
+            guard caseless else { return true }
+            guard character.count == 1, character[0] < 0x80 else { return false }
+            // Under Unicode caseless matching k and s also match U+212A KELVIN SIGN and U+017F LONG S.
+            return !(utf && [ascii("k"), ascii("K"), ascii("s"), ascii("S")].contains(character[0]))
+        }
+
+        /// The quantifier applying to the item that ends at `offset`, skipping what PCRE2 skips
+        /// between an item and its quantifier. An unreadable `{` counts as minimum zero.
+        /// `certain`: PCRE2 surely reads it as a quantifier (not a loose brace form).
+        func quantifier(after offset: Int) -> (minimum: Int, end: Int, certain: Bool)? {
+            var cursor = offset
+            while let current = byte(cursor) {
+                if extended, isPatternSpace(current) || current >= 0x80 {
+                    // Skipping a non-ASCII literal here only makes the item look optional.
+                    cursor += 1
+                } else if extended, current == ascii("#") {
+                    cursor = endOfComment(cursor)
+                } else if starts(with: "(?#", at: cursor) {
+                    guard let close = find(ascii(")"), from: cursor) else { return (0, cursor, false) }
+                    cursor = close + 1
+                } else if starts(with: "\\E", at: cursor) {
+                    cursor += 2
+                } else if starts(with: "\\Q\\E", at: cursor) {
+                    cursor += 4
+                } else {
+                    break
+                }
+            }
+            let minimum: Int
+            var end: Int
+            var certain = true
+            switch byte(cursor) {
+            case ascii("?"), ascii("*"):
+                minimum = 0
+                end = cursor + 1
+            case ascii("+"):
+                minimum = 1
+                end = cursor + 1
+            case ascii("{"):
+                guard let brace = braceQuantifier(cursor) else { return (0, offset, false) }
+                minimum = brace.minimum
+                end = brace.end
+                certain = brace.certain
+            default:
+                return nil
+            }
+            if byte(end) == ascii("?") || byte(end) == ascii("+") { end += 1 }
+            return (minimum, end, certain)
+        }
+
+        /// `{n}`, `{n,}`, `{n,m}`, and also `{,m}` and forms with spaces: wider than PCRE2 10.42
+        /// reads, so a brace PCRE2 takes for a quantifier is never taken for literal text here.
+        /// `certain` for the forms every PCRE2 version reads as a quantifier.
+        func braceQuantifier(_ offset: Int) -> (minimum: Int, end: Int, certain: Bool)? {
+            var cursor = offset + 1
+            var minimum = 0
+            var sawDigit = false
+            var sawComma = false
+            var certain = byte(cursor).map { (ascii("0")...ascii("9")).contains($0) } ?? false
+            while let current = byte(cursor), current != ascii("}") {
+                switch current {
+                case ascii("0")...ascii("9"):
+                    sawDigit = true
+                    if !sawComma, minimum < 1_000_000 { minimum = minimum * 10 + Int(current - ascii("0")) }
+                case ascii(","):
+                    guard !sawComma else { return nil }
+                    sawComma = true
+                case ascii(" "), ascii("\t"):
+                    certain = false
+                default:
+                    return nil
+                }
+                cursor += 1
+            }
+            guard sawDigit, byte(cursor) == ascii("}") else { return nil }
+            return (minimum, cursor + 1, certain)
+        }
+
+        func isInlineOptionSetting(_ offset: Int) -> Bool {
+            guard starts(with: "(?", at: offset) else { return false }
+            var cursor = offset + 2
+            while let current = byte(cursor), RequiredLiteral.isOptionLetter(current) { cursor += 1 }
+            return cursor > offset + 2 && byte(cursor) == ascii(")")
+        }
+
+        /// The offset after the `)` closing the group that opens at `offset`.
+        func endOfGroup(_ offset: Int) -> Int? {
+            var cursor = offset + 1
+            var depth = 1
+            while let current = byte(cursor) {
+                if extended, current == ascii("#") {
+                    cursor = endOfComment(cursor)
+                    continue
+                }
+                switch current {
+                case ascii("\\"):
+                    if byte(cursor + 1) == ascii("Q") {
+                        guard let end = find("\\E", from: cursor + 2) else { return nil }
+                        cursor = end + 2
+                    } else {
+                        cursor += 2
+                    }
+                case ascii("["):
+                    guard let end = endOfClass(cursor) else { return nil }
+                    cursor = end
+                case ascii("("):
+                    if starts(with: "(?#", at: cursor) {
+                        guard let close = find(ascii(")"), from: cursor) else { return nil }
+                        cursor = close + 1
+                    } else {
+                        depth += 1
+                        cursor += 1
+                    }
+                case ascii(")"):
+                    depth -= 1
+                    cursor += 1
+                    if depth == 0 { return cursor }
+                default:
+                    cursor += 1
+                }
+            }
+            return nil
+        }
+
+        /// The offset after the `]` closing the class that opens at `offset`, read as PCRE2 does:
+        /// a `]` first is literal, `[:name:]` is a POSIX class, `\Q...\E` quotes.
+        func endOfClass(_ offset: Int) -> Int? {
+            var cursor = offset + 1
+            func skipEmptyQuotes() {
+                while true {
+                    if starts(with: "\\Q\\E", at: cursor) {
+                        cursor += 4
+                    } else if starts(with: "\\E", at: cursor) {
+                        cursor += 2
+                    } else {
+                        return
+                    }
+                }
+            }
+            skipEmptyQuotes()
+            if byte(cursor) == ascii("^") {
+                cursor += 1
+                skipEmptyQuotes()
+            }
+            if byte(cursor) == ascii("]") { cursor += 1 }
+            while let current = byte(cursor) {
+                switch current {
+                case ascii("\\"):
+                    if byte(cursor + 1) == ascii("Q") {
+                        guard let end = find("\\E", from: cursor + 2) else { return nil }
+                        cursor = end + 2
+                    } else {
+                        cursor += 2
+                    }
+                case ascii("["):
+                    if let terminator = byte(cursor + 1), [ascii(":"), ascii("."), ascii("=")].contains(terminator),
+                        let end = endOfPosixClass(cursor + 1, terminator: terminator)
+                    {
+                        cursor = end
+                    } else {
+                        cursor += 1
+                    }
+                case ascii("]"):
+                    return cursor + 1
+                default:
+                    cursor += 1
+                }
+            }
+            return nil
+        }
+
+        /// PCRE2's `check_posix_syntax`: from the `:` after `[`, the offset after `:]`, if any.
+        func endOfPosixClass(_ offset: Int, terminator: UInt8) -> Int? {
+            var cursor = offset + 1
+            while let current = byte(cursor) {
+                if current == ascii("\\"), byte(cursor + 1) == ascii("]") || byte(cursor + 1) == ascii("\\") {
+                    cursor += 2
+                    continue
+                }
+                if (current == ascii("[") && byte(cursor + 1) == terminator) || current == ascii("]") {
+                    return nil
+                }
+                if current == terminator, byte(cursor + 1) == ascii("]") { return cursor + 2 }
+                cursor += 1
+            }
+            return nil
+        }
+
+        func endOfComment(_ offset: Int) -> Int {
+            guard let newline = find(0x0A, from: offset) else { return pattern.count }
+            return newline + 1
+        }
+
+        func find(_ target: UInt8, from offset: Int) -> Int? {
+            var cursor = offset
+            while cursor < pattern.count {
+                if pattern[cursor] == target { return cursor }
+                cursor += 1
+            }
+            return nil
+        }
+
+        func find(_ text: String, from offset: Int) -> Int? {
+            var cursor = offset
+            while cursor < pattern.count {
+                if starts(with: text, at: cursor) { return cursor }
+                cursor += 1
+            }
+            return nil
+        }
+
+        /// ASCII white space PCRE2 ignores in extended mode (its default tables' `ctype_space`).
+        func isPatternSpace(_ byte: UInt8) -> Bool {
+            byte == 0x20 || (0x09...0x0D).contains(byte)
+        }
+
+        static func scalarLength(_ lead: UInt8) -> Int {
+            switch lead {
+            case 0xF0...: 4
+            case 0xE0...: 3
+            case 0xC0...: 2
+            default: 1
+            }
+        }
+
+        static func hexValue(_ byte: UInt8) -> Int? {
+            switch byte {
+            case ascii("0")...ascii("9"): Int(byte - ascii("0"))
+            case ascii("a")...ascii("f"): Int(byte - ascii("a")) + 10
+            case ascii("A")...ascii("F"): Int(byte - ascii("A")) + 10
+            default: nil
+            }
+        }
+    }
+
+    static func isAlphanumeric(_ byte: UInt8) -> Bool {
+        PerlRegexLiteral.isAlphanumeric(byte)
+    }
+}

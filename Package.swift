@@ -45,6 +45,11 @@ let package = Package(
             name: "MaxMindDB",
             dependencies: ["CMaxMindDB"]
         ),
+        .systemLibrary(name: "CPCRE2", pkgConfig: "libpcre2-8", providers: [.apt(["libpcre2-dev"])]),
+        .target(
+            name: "PCRE2",
+            dependencies: ["CPCRE2"]
+        ),
         .target(
             name: "RedisClient",
             dependencies: [
@@ -54,7 +59,7 @@ let package = Package(
         ),
         .target(
             name: "WardenPolicy",
-            dependencies: ["SMTPCore", "RedisClient"]
+            dependencies: ["SMTPCore", "RedisClient", "PCRE2"]
         ),
         .target(
             name: "WardenProxy",
@@ -103,6 +108,10 @@ let package = Package(
             name: "MaxMindDBTests",
             dependencies: ["MaxMindDB"],
             resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
+            name: "PCRE2Tests",
+            dependencies: ["PCRE2"]
         ),
         .testTarget(
             name: "RedisClientTests",

@@ -40,13 +40,13 @@ public final class MemoryCounterStore: CounterStore {
     /// Distinct members held now across all sets.
     public var memberCount: Int { table.withLock { $0.members } }
 
+    /// A negative `amount` gives back a reservation; the count never goes below zero.
     public func add(_ key: String, amount: Int, window: Duration, now: Double?) -> Double {
-        precondition(amount >= 0, "a counter only grows, not by \(amount)")
         let at = CounterWindow(window: window, now: now ?? clock.now())
         return table.withLock { table in
             table.update("c:" + key, at, limits: self) { entry, _ in
                 let (sum, overflow) = entry.current.addingReportingOverflow(amount)
-                entry.current = overflow ? .max : sum
+                entry.current = overflow ? (amount > 0 ? .max : 0) : max(0, sum)
                 return at.slidingCount(previous: entry.previous, current: entry.current)
             }
         }

@@ -18,6 +18,7 @@ public struct CounterWindow: Sendable, Hashable {
         self.now = now
         self.seconds = seconds
         let index = (now / seconds).rounded(.down)
+        precondition(index.magnitude < 1e18, "window \(window) is too short to number at \(now)")
         self.index = Int(index)
         self.elapsed = min(max((now - index * seconds) / seconds, 0), 1)
     }

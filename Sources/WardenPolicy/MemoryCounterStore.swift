@@ -99,6 +99,9 @@ extension MemoryCounterStore {
             expiry = at.expiry
         }
 
+        /// What a freed slot holds, so that it keeps no members alive.
+        static let vacant = Entry(CounterWindow(window: .seconds(1), now: 0))
+
         var memberCount: Int { currentMembers.count + previousMembers.count }
 
         /// Moves the entry to `at`'s window: the current window becomes the previous one if they
@@ -210,7 +213,7 @@ extension MemoryCounterStore {
             members -= nodes[slot].entry.memberCount
             slots[nodes[slot].key] = nil
             nodes[slot].key = ""
-            nodes[slot].entry = Entry(CounterWindow(window: .seconds(1), now: 0))
+            nodes[slot].entry = .vacant
             free.append(slot)
         }
 

@@ -113,13 +113,18 @@ let package = Package(
             name: "PCRE2Tests",
             dependencies: ["PCRE2"]
         ),
+        .target(
+            name: "RedisTestServer",
+            dependencies: ["RedisClient"],
+            path: "Tests/RedisTestServer"
+        ),
         .testTarget(
             name: "RedisClientTests",
-            dependencies: ["RedisClient", .product(name: "NIOPosix", package: "swift-nio")]
+            dependencies: ["RedisClient", "RedisTestServer", .product(name: "NIOPosix", package: "swift-nio")]
         ),
         .testTarget(
             name: "WardenPolicyTests",
-            dependencies: ["WardenPolicy", "SMTPCore"]
+            dependencies: ["WardenPolicy", "SMTPCore", "RedisClient", "RedisTestServer"]
         ),
         .testTarget(
             name: "WardenProxyTests",

@@ -1,3 +1,4 @@
+import RedisTestServer
 import Testing
 
 @testable import RedisClient

@@ -1,3 +1,4 @@
+import RedisTestServer
 import RedisClient
 import Testing
 

@@ -9,10 +9,10 @@ import Glibc
 /// Started with posix_spawn and a cleared signal mask: a child inherits the blocked signals of
 /// the thread that starts it, and on Swift's concurrency threads SIGTERM is blocked (Foundation's
 /// `Process` passes that on, and the server then never hears SIGTERM).
-final class RedisServerProcess: Sendable {
-    static let executable = "/usr/bin/redis-server"
-    let port: Int
-    let pid: pid_t
+public final class RedisServerProcess: Sendable {
+    public static let executable = "/usr/bin/redis-server"
+    public let port: Int
+    public let pid: pid_t
 
     private init(port: Int, pid: pid_t) {
         self.port = port
@@ -22,7 +22,7 @@ final class RedisServerProcess: Sendable {
     /// Starts a server on `port` (a free one if nil) and waits (at most 5 s) until it answers PING.
     /// A port found free can be taken by another test's client connection before the server binds
     /// it; then the server exits and is started again (on another port if none was asked for).
-    static func start(port requested: Int? = nil) async throws -> RedisServerProcess {
+    public static func start(port requested: Int? = nil) async throws -> RedisServerProcess {
         var port = try requested ?? freePort()
         for _ in 0..<5 {
             let arguments = [
@@ -85,12 +85,12 @@ final class RedisServerProcess: Sendable {
         }
     }
 
-    func pause() { kill(pid, SIGSTOP) }
+    public func pause() { kill(pid, SIGSTOP) }
 
-    func resume() { kill(pid, SIGCONT) }
+    public func resume() { kill(pid, SIGCONT) }
 
     /// SIGTERM, then waits up to 5 s for it to exit (SIGKILL after that).
-    func stop() async {
+    public func stop() async {
         guard isRunning else { return }
         kill(pid, SIGCONT)
         kill(pid, SIGTERM)
@@ -106,7 +106,7 @@ final class RedisServerProcess: Sendable {
     }
 
     /// A port on 127.0.0.1 that was free a moment ago (bound to port 0, read back, closed).
-    static func freePort() throws -> Int {
+    public static func freePort() throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw SpawnFailed(errno: errno) }
         defer { close(fd) }
@@ -127,7 +127,7 @@ final class RedisServerProcess: Sendable {
 }
 
 /// Runs `body` with a fresh server and stops it afterwards, whether `body` threw or not.
-func withRedisServer<T>(_ body: (RedisServerProcess) async throws -> T) async throws -> T {
+public func withRedisServer<T>(_ body: (RedisServerProcess) async throws -> T) async throws -> T {
     let server = try await RedisServerProcess.start()
     do {
         let result = try await body(server)

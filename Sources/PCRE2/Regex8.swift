@@ -13,9 +13,10 @@ import CPCRE2
 public final class Regex8: @unchecked Sendable {
     public let pattern: String
     public let options: RegexOptions
-    /// A byte string every match contains, for cheap pre-filtering, or `nil` when the analysis
-    /// cannot tell. For a caseless regex it is ASCII-lowercased and must be compared ignoring
-    /// ASCII case. See ``mayMatch(_:)-5m0ni``.
+    /// At least 3 bytes that every match contains, for pre-filtering, or `nil` when the analysis
+    /// cannot tell (alternation at the top level, inline options, `\K`, verbs, no literal run
+    /// of 3 bytes). For a caseless regex it is ASCII-lowercased and a subject must be searched
+    /// for it ignoring ASCII case. See ``mayMatch(_:)``.
     public let requiredLiteral: [UInt8]?
     /// Whether `pcre2_jit_compile` succeeded; otherwise matching uses the interpreter.
     public let isJITCompiled: Bool
@@ -67,8 +68,12 @@ public final class Regex8: @unchecked Sendable {
         pcre2_code_free_8(code)
     }
 
-    /// `false` only when the subject cannot match because it lacks ``requiredLiteral``; a cheap
-    /// test before running the regex.
+    /// `false` only when the subject cannot match because it lacks ``requiredLiteral``.
+    ///
+    /// Not a speed-up for rules that start with their literal: PCRE2's JIT already skips ahead
+    /// to the first code unit with vector instructions, and calling this before each of 50 typical
+    /// spam rules made the content stage slower (measured in `ThroughputTests`). It pays for
+    /// rules whose literal comes after a costly start, or as the screen of a combined scan.
     public func mayMatch(_ subject: UnsafeRawBufferPointer) -> Bool {
         literalSearcher?.occurs(in: subject) ?? true
     }

@@ -66,7 +66,7 @@ public final class RegexMatcher {
     /// The first match starting at or after `offset`.
     ///
     /// For a `.utf` regex the subject must be valid UTF-8 and `offset` a character boundary: it
-    /// is not checked again (see ``Regex8/isValidUTF8(_:)-swift.type.method``).
+    /// is not checked again (see ``Regex8/isValidUTF8(_:)``).
     public func firstMatch(_ regex: Regex8, in subject: UnsafeRawBufferPointer, from offset: Int = 0) -> Outcome {
         run(regex, subject, offset, options: 0)
     }

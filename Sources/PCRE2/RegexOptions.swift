@@ -21,7 +21,7 @@ public struct RegexOptions: OptionSet, Sendable, Hashable {
     public static let dotAll = RegexOptions(rawValue: 1 << 2)
     /// `/x`: whitespace and `#` comments in the pattern are ignored.
     public static let extended = RegexOptions(rawValue: 1 << 3)
-    /// Pattern and subject are UTF-8; the subject must be valid (see ``Regex8/isValidUTF8(_:)-swift.type.method``).
+    /// Pattern and subject are UTF-8; the subject must be valid (see ``Regex8/isValidUTF8(_:)``).
     public static let utf = RegexOptions(rawValue: 1 << 4)
 
     /// The `pcre2_compile` option bits.

@@ -25,6 +25,7 @@ import ssl
 import subprocess
 import tempfile
 import threading
+import textwrap
 import time
 import tomllib
 import uuid
@@ -1672,3 +1673,17 @@ class RedisServer:
     def pttl(self, key: str) -> int:
         """Milliseconds left (-1: no expiry, -2: no such key)."""
         return self.command("PTTL", key)
+
+
+# A listener that takes the client address from a PROXY header sent by the test (from loopback).
+PROXY_LISTENER = {"smtp": {"proxy_protocol": True, "proxy_trusted": ["127.0.0.1/32"]}}
+
+
+def write_policy(workdir: Path, rules: str, lists: dict[str, str] | None = None,
+                 rules_file: str = "10-test.cf") -> None:
+    """WORKDIR/Rules/<rules_file> and WORKDIR/Blocklists/<name> for each list."""
+    (workdir / "Rules").mkdir(parents=True, exist_ok=True)
+    (workdir / "Blocklists").mkdir(parents=True, exist_ok=True)
+    (workdir / "Rules" / rules_file).write_text(textwrap.dedent(rules))
+    for name, text in (lists or {}).items():
+        (workdir / "Blocklists" / name).write_text(text)

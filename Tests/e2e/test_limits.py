@@ -14,7 +14,6 @@ import copy
 import os
 import re
 import socket
-import textwrap
 import threading
 import time
 from pathlib import Path
@@ -22,6 +21,8 @@ from pathlib import Path
 import pytest
 
 from harness import (
+    PROXY_LISTENER,
+    write_policy,
     LOCALHOST,
     RawSMTP,
     Reply,
@@ -42,19 +43,11 @@ if warden_missing_reason() and os.environ.get("WARDEN_E2E_REQUIRE_BIN") != "1":
 pytestmark = pytest.mark.usefixtures("warden_binary")
 
 SENDER = "sender@example.org"
-PROXY_LISTENER = {"smtp": {"proxy_protocol": True, "proxy_trusted": ["127.0.0.1/32"]}}
 
 
 # ------------------------------------------------------------------------------ helpers
 
 
-def write_policy(workdir: Path, rules: str, lists: dict[str, str] | None = None,
-                 rules_file: str = "10-limits.cf") -> None:
-    (workdir / "Rules").mkdir(parents=True, exist_ok=True)
-    (workdir / "Blocklists").mkdir(parents=True, exist_ok=True)
-    (workdir / "Rules" / rules_file).write_text(textwrap.dedent(rules))
-    for name, text in (lists or {}).items():
-        (workdir / "Blocklists" / name).write_text(text)
 
 
 def start_limited(start_warden, workdir: Path, rules: str, upstream: str | None = None,

@@ -17,13 +17,14 @@ import copy
 import os
 import re
 import subprocess
-import textwrap
 import time
 from pathlib import Path
 
 import pytest
 
 from harness import (
+    PROXY_LISTENER,
+    write_policy,
     LOCALHOST,
     REPO_ROOT,
     RawSMTP,
@@ -70,20 +71,11 @@ threshold    reject   5
 FIXTURES = REPO_ROOT / "Tests" / "MaxMindDBTests" / "Fixtures"
 GEOIP_DATABASES = [str(FIXTURES / "country.mmdb"), str(FIXTURES / "asn.mmdb")]
 
-PROXY_LISTENER = {"smtp": {"proxy_protocol": True, "proxy_trusted": ["127.0.0.1/32"]}}
 
 
 # ------------------------------------------------------------------------------ helpers
 
 
-def write_policy(workdir: Path, rules: str, lists: dict[str, str] | None = None,
-                 rules_file: str = "10-test.cf") -> None:
-    """WORKDIR/Rules/<rules_file> and WORKDIR/Blocklists/<name> for each list."""
-    (workdir / "Rules").mkdir(parents=True, exist_ok=True)
-    (workdir / "Blocklists").mkdir(parents=True, exist_ok=True)
-    (workdir / "Rules" / rules_file).write_text(textwrap.dedent(rules))
-    for name, text in (lists or {}).items():
-        (workdir / "Blocklists" / name).write_text(text)
 
 
 def policy_overrides(workdir: Path, dns: str | None = None, geoip: list[str] | None = None,

@@ -57,15 +57,18 @@ enum MIMECharset {
     /// Charsets whose 7-bit text is ASCII, so ASCII-only text needs no decoding.
     private static func isASCIICompatible(_ charset: String) -> Bool {
         let name = charset.lowercased()
-        if ["us-ascii", "ascii", "ansi_x3.4-1986", "ansi_x3.4-1968", "ansi x3.4-1986", "ansi x3.4-1968",
-            "ansix3.4-1986", "ansix3.4-1968", "iso646-us", "utf-8", "utf8", "big5", "gbk"].contains(name)
-        {
+        if [
+            "us-ascii", "ascii", "ansi_x3.4-1986", "ansi_x3.4-1968", "ansi x3.4-1986", "ansi x3.4-1968",
+            "ansix3.4-1986", "ansix3.4-1968", "iso646-us", "utf-8", "utf8", "big5", "gbk",
+        ].contains(name) {
             return true
         }
         for prefix in ["iso-8859", "iso 8859", "iso8859"] where name.hasPrefix(prefix) {
             let rest = name.dropFirst(prefix.count)
             if rest.isEmpty { return true }
-            if rest.first == "-", (1...2).contains(rest.count - 1), rest.dropFirst().allSatisfy(\.isNumber) { return true }
+            if rest.first == "-", (1...2).contains(rest.count - 1), rest.dropFirst().allSatisfy(\.isNumber) {
+                return true
+            }
         }
         if name.hasPrefix("windows-"), name.count == 12, name.dropFirst(8).allSatisfy(\.isNumber) { return true }
         for prefix in ["koi8-", "euc-"] where name.hasPrefix(prefix) {

@@ -94,7 +94,8 @@ struct MIMEContentType: Sendable, Hashable {
             // With `(?:file)?`, "filename" also counts, and so does "name" after a word boundary.
             if allowingFilePrefix {
                 let atBoundary = found == 0 || !isWordByte(bytes[found - 1])
-                let afterFile = found >= 4 && equalsIgnoringCase(bytes[(found - 4)..<found], "file")
+                let afterFile =
+                    found >= 4 && equalsIgnoringCase(bytes[(found - 4)..<found], "file")
                     && (found == 4 || !isWordByte(bytes[found - 5]))
                 guard atBoundary || afterFile else { continue }
             }
@@ -119,7 +120,9 @@ struct MIMEContentType: Sendable, Hashable {
             from = found + 1
             var index = found + 5
             let digits = index
-            while index < bytes.count, bytes[index] >= UInt8(ascii: "0"), bytes[index] <= UInt8(ascii: "9") { index += 1 }
+            while index < bytes.count, bytes[index] >= UInt8(ascii: "0"), bytes[index] <= UInt8(ascii: "9") {
+                index += 1
+            }
             guard index > digits, let number = Int(String(decoding: bytes[digits..<index], as: UTF8.self)),
                 let valueStart = afterEquals(bytes, index)
             else { continue }
@@ -184,7 +187,8 @@ struct MIMEContentType: Sendable, Hashable {
     /// Perl's `\w` on bytes.
     static func isWordByte(_ byte: UInt8?) -> Bool {
         guard let byte else { return false }
-        return (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z")) || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z"))
+        return (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z"))
+            || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z"))
             || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")) || byte == UInt8(ascii: "_")
     }
 

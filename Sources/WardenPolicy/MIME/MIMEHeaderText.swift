@@ -1,6 +1,7 @@
-/// The text of a header field value, unfolded ([RFC 5322 §2.2.3](https://www.rfc-editor.org/rfc/rfc5322#section-2.2.3))
-/// and with its encoded words decoded ([RFC 2047 §2](https://www.rfc-editor.org/rfc/rfc2047#section-2)),
-/// as SpamAssassin's `Message::Node::header` and `_decode_header` produce it:
+/// The text of a header field value, unfolded
+/// ([RFC 5322 §2.2.3](https://www.rfc-editor.org/rfc/rfc5322#section-2.2.3)) and with its
+/// encoded words decoded ([RFC 2047 §2](https://www.rfc-editor.org/rfc/rfc2047#section-2)), as
+/// SpamAssassin's `Message::Node::header` and `_decode_header` produce it:
 ///
 ///     encoded-word = "=?" charset "?" encoding "?" encoded-text "?="
 ///
@@ -15,6 +16,12 @@ enum MIMEHeaderText {
     /// The value as header rules see it: folds replaced by one space, trimmed, bytes read as
     /// UTF-8 (windows-1252 if invalid), encoded words decoded.
     static func decoded(_ raw: [UInt8], name: String) -> String {
+        var problems: [MIMEProblem] = []
+        return decoded(raw, name: name, problems: &problems)
+    }
+
+    /// `decoded(_:name:)`, noting an encoded word in an unknown charset.
+    static func decoded(_ raw: [UInt8], name: String, problems: inout [MIMEProblem]) -> String {
         // A line break and the whitespace after it become one space.
         var unfolded: [UInt8] = []
         unfolded.reserveCapacity(raw.count)
@@ -34,7 +41,7 @@ enum MIMEHeaderText {
         guard !bytes.isEmpty else { return "" }
         let text = MIMECharset.decode(bytes, declared: "UTF-8", mode: .body).text
         guard !isStructured(name), text.utf8.contains(UInt8(ascii: "=")) else { return text }
-        return decodeEncodedWords(Array(text.utf8))
+        return decodeEncodedWords(Array(text.utf8), problems: &problems)
     }
 
     /// The value with line breaks removed and the folding whitespace kept, trimmed.
@@ -53,13 +60,15 @@ enum MIMEHeaderText {
     /// Fields SpamAssassin never decodes.
     private static func isStructured(_ name: String) -> Bool {
         let name = name.lowercased()
-        return ["received", "message-id", "resent-message-id", "date", "resent-date", "mime-version", "references",
-                "in-reply-to"].contains(name) || name.hasPrefix("list-")
+        return [
+            "received", "message-id", "resent-message-id", "date", "resent-date", "mime-version", "references",
+            "in-reply-to",
+        ].contains(name) || name.hasPrefix("list-")
     }
 
     // MARK: Encoded words
 
-    private static func decodeEncodedWords(_ input: [UInt8]) -> String {
+    private static func decodeEncodedWords(_ input: [UInt8], problems: inout [MIMEProblem]) -> String {
         // Whitespace between two encoded words goes.
         var bytes: [UInt8] = []
         bytes.reserveCapacity(input.count)
@@ -95,7 +104,11 @@ enum MIMEHeaderText {
                 } else {
                     var expanded: [UInt8] = []
                     for byte in text {
-                        if byte == UInt8(ascii: "_") { expanded.append(contentsOf: Array("=20".utf8)) } else { expanded.append(byte) }
+                        if byte == UInt8(ascii: "_") {
+                            expanded.append(contentsOf: Array("=20".utf8))
+                        } else {
+                            expanded.append(byte)
+                        }
                     }
                     decodedPiece = MIMETransferEncoding.decodeQuotedPrintable(expanded).bytes
                 }
@@ -118,19 +131,27 @@ enum MIMEHeaderText {
         }
         var result = ""
         for section in sections {
-            let charset = section.charset.split(separator: "*", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
+            let charset =
+                section.charset.split(separator: "*", maxSplits: 1, omittingEmptySubsequences: false).first.map(
+                    String.init) ?? ""
             if section.charset.isEmpty {
                 result += String(decoding: section.bytes, as: UTF8.self)
             } else {
-                result += MIMECharset.decode(section.bytes, declared: charset, mode: .insistOnDeclared).text
+                let (text, problem) = MIMECharset.decode(section.bytes, declared: charset, mode: .insistOnDeclared)
+                if problem == .unknownCharset { problems.append(.unknownCharset) }
+                result += text
             }
         }
         return result
     }
 
     /// `=\?([A-Za-z0-9*_-]+)\?([bqBQ])\?([^?]*)\?=` at `start`.
-    private static func encodedWord(in bytes: [UInt8], at start: Int) -> (charset: String, isBase64: Bool, text: Range<Int>, end: Int)? {
-        guard start + 1 < bytes.count, bytes[start] == UInt8(ascii: "="), bytes[start + 1] == UInt8(ascii: "?") else { return nil }
+    private static func encodedWord(in bytes: [UInt8], at start: Int) -> (
+        charset: String, isBase64: Bool, text: Range<Int>, end: Int
+    )? {
+        guard start + 1 < bytes.count, bytes[start] == UInt8(ascii: "="), bytes[start + 1] == UInt8(ascii: "?") else {
+            return nil
+        }
         var index = start + 2
         let charsetStart = index
         while index < bytes.count, isCharsetByte(bytes[index]) { index += 1 }

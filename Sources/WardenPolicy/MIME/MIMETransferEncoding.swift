@@ -117,7 +117,9 @@ enum MIMETransferEncoding {
         while index < joined.count {
             let byte = joined[index]
             if byte == UInt8(ascii: "=") {
-                if index + 2 < joined.count, let high = hexValue(joined[index + 1]), let low = hexValue(joined[index + 2]) {
+                if index + 2 < joined.count, let high = hexValue(joined[index + 1]),
+                    let low = hexValue(joined[index + 2])
+                {
                     output.append(high << 4 | low)
                     index += 3
                     continue

@@ -60,6 +60,9 @@ public struct ClientPolicy: Sendable {
             outcome = cached
         } else {
             outcome = await Self.withTimeout(settings.timeoutSeconds) { await dns.addresses(of: name) } ?? .failure(.timeout)
+            // A lookup cancelled because its session ended says nothing about the list: caching
+            // it would let a client connect, close, and then skip the list for the failure TTL.
+            guard !Task.isCancelled else { return .failed(.failed("cancelled")) }
             cache.put(name, outcome)
         }
         switch outcome {

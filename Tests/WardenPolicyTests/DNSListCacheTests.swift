@@ -77,3 +77,24 @@ import Testing
         #expect(cache.get("new", now: at(11)) != nil)
     }
 }
+
+/// A session that ends while its DNS list lookup is in flight cancels the lookup; that must not
+/// be remembered as a list failure, or a client could connect, close, and then skip the list.
+@Suite struct CancelledLookupTests {
+    @Test func aCancelledLookupIsNotCached() async throws {
+        let name = "10.2.0.192.bl.test"
+        let dns = FakeDNS(answers: [name: FakeDNS.listed("127.0.0.4")], delays: [name: .seconds(2)])
+        let cache = DNSListCache()
+        let fixture = try PolicyFixture("dnsbl BL bl.test 127.0.0.4\nscore BL 6\nthreshold reject 5", dns: dns, cache: cache)
+        let first = fixture.policy.startLookups(for: ip("192.0.2.10"))
+        try await Task.sleep(for: .milliseconds(100))
+        first.cancel()
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(cache.get(name) == nil, "the cancelled answer is not kept")
+        let fast = FakeDNS(answers: [name: FakeDNS.listed("127.0.0.4")])
+        let again = try PolicyFixture("dnsbl BL bl.test 127.0.0.4\nscore BL 6\nthreshold reject 5", dns: fast, cache: cache)
+        let decision = await again.decide("192.0.2.10")
+        #expect(decision.verdict == .reject, "the next session from the same address is looked up and refused")
+        #expect(fast.count(name) == 1)
+    }
+}

@@ -42,12 +42,16 @@ extension SMTPSession {
 
     /// Duplicate-bulk check at the end of data: the body's fingerprint, counted per recipient.
     func checkBulk(then: @escaping (Bool) -> Void) {
-        guard let limiter = settings.policy.limits, limiter.hasBulkRules, let spool,
-            let fingerprint = BodyFingerprint.make(message: Self.head(of: spool))
-        else { return then(true) }
+        guard let limiter = settings.policy.limits, limiter.hasBulkRules, let spool else { return then(true) }
+        let head = Self.head(of: spool)
         let facts = self.facts
         let recipients = self.recipients.map { "\($0.forwardPath)" }
-        whenDecided(.later { await limiter.checkBulk(fingerprint: fingerprint, recipients: recipients, facts: facts) }) { [self] decision in
+        // The fingerprint costs about 0.1 ms for a typical message: made in the task, never on
+        // the event loop that serves other sessions.
+        whenDecided(.later {
+            guard let fingerprint = BodyFingerprint.make(message: head) else { return .pass }
+            return await limiter.checkBulk(fingerprint: fingerprint, recipients: recipients, facts: facts)
+        }) { [self] decision in
             limitDecided(decision, stage: .dataEnd, then: then)
         }
     }

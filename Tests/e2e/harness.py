@@ -61,14 +61,14 @@ _handed_out_ports: set[int] = set()
 _port_lock = threading.Lock()
 
 
-def free_port(host: str = LOCALHOST) -> int:
-    """A TCP port that was free a moment ago: bind host:0, read the port, close.
+def free_port(host: str = LOCALHOST, kind: int = socket.SOCK_STREAM) -> int:
+    """A port that was free a moment ago: bind host:0, read the port, close (TCP by default).
 
     Never returns the same port twice in one test run (consecutive binds can be handed
     the same ephemeral port), so two listeners of one config never collide."""
     with _port_lock:
         for _ in range(100):
-            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            with socket.socket(socket.AF_INET, kind) as s:
                 s.bind((host, 0))
                 port = s.getsockname()[1]
             if port not in _handed_out_ports:
@@ -1258,15 +1258,7 @@ def find_any(haystack: str, needles: Iterable[str]) -> list[str]:
 
 def free_udp_port(host: str = LOCALHOST) -> int:
     """A UDP port that was free a moment ago (never the same one twice in a run)."""
-    with _port_lock:
-        for _ in range(100):
-            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-                s.bind((host, 0))
-                port = s.getsockname()[1]
-            if port not in _handed_out_ports:
-                _handed_out_ports.add(port)
-                return port
-    raise RuntimeError("could not find a fresh free UDP port in 100 tries")
+    return free_port(host, socket.SOCK_DGRAM)
 
 
 DNS_RCODES = {0: "NOERROR", 1: "FORMERR", 2: "SERVFAIL", 3: "NXDOMAIN", 4: "NOTIMP", 5: "REFUSED"}

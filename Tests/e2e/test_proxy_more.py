@@ -17,12 +17,12 @@ import socket
 import ssl
 import threading
 import time
-import urllib.error
-import urllib.request
 
 import pytest
 
 from harness import (
+    http_get,
+    metric_value,
     LOCALHOST,
     RawSMTP,
     Reply,
@@ -45,23 +45,6 @@ SENDER = "sender@example.org"
 
 
 # ------------------------------------------------------------------------------ helpers
-
-
-def http_get(url: str, timeout: float = 3.0) -> tuple[int, str] | None:
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as resp:
-            return resp.status, resp.read().decode("utf-8", "replace")
-    except urllib.error.HTTPError as e:
-        return e.code, ""
-    except OSError:
-        return None
-
-
-def metric_value(text: str, name: str, labels: str = "") -> float | None:
-    """The value of `name{labels}` in Prometheus text, or None when the series is absent."""
-    series = re.escape(name + (f"{{{labels}}}" if labels else ""))
-    m = re.search(rf"^{series}\s+(\S+)\s*$", text, re.MULTILINE)
-    return float(m.group(1)) if m else None
 
 
 def rcpt_reply(w, rcpt: str) -> Reply:

@@ -61,7 +61,7 @@ extension ClientPolicy {
                 }
             case .client(.earlyTalker):
                 if facts.earlyTalker { hits.append((rule, hit(rule, "talked before the greeting"))) }
-            case .rate, .bulk:
+            case .rate, .bulk, .content:
                 continue
             case .helo(let condition):
                 guard let helo = facts.helo else { continue }

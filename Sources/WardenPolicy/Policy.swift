@@ -8,12 +8,18 @@ public struct Policy: Sendable {
     public let client: ClientPolicy?
     /// The `ratelimit` and `bulk` rules; the session asks them at each stage they guard.
     public let limits: RateLimiter?
+    /// The content rules, asked at the end of DATA.
+    public let content: ContentPolicy?
     public let checks: [any PolicyCheck]
 
-    public init(relayControl: RelayControl?, client: ClientPolicy? = nil, limits: RateLimiter? = nil, checks: [any PolicyCheck] = []) {
+    public init(
+        relayControl: RelayControl?, client: ClientPolicy? = nil, limits: RateLimiter? = nil, content: ContentPolicy? = nil,
+        checks: [any PolicyCheck] = []
+    ) {
         self.relayControl = relayControl
         self.client = client.flatMap { $0.isEmpty ? nil : $0 }
         self.limits = limits.flatMap { $0.isEmpty ? nil : $0 }
+        self.content = content
         self.checks = checks
     }
 

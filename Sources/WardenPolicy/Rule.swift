@@ -39,6 +39,8 @@ public struct Rule: Sendable {
         case helo(HeloCondition)
         case rate(RateLimit)
         case bulk(BulkLimit)
+        /// A SpamAssassin content rule, run at the end of DATA.
+        case content(ContentTest)
     }
 
     public let name: String
@@ -48,6 +50,10 @@ public struct Rule: Sendable {
     public var action: RuleAction?
     /// Evaluated, logged and counted as "would have refused"; never applied.
     public var shadow = false
+    /// `tflags` that change how a content rule runs.
+    public var flags = RuleFlags()
+    /// SpamAssassin's `priority`: content rules run in ascending order of it.
+    public var priority = 0
     public let file: String
     public let line: Int
 
@@ -91,6 +97,17 @@ public struct RuleSet: Sendable {
     public var warnings: [RuleDiagnostic] = []
     /// SpamAssassin rules that were recognised but not loaded, with the reason.
     public var skipped: [String: String] = [:]
+    /// Content rules that could not be compiled (a regex PCRE2 refuses), with the reason. Like
+    /// SpamAssassin, the rest of the rules load; `warden check` lists them.
+    public var failed: [String: String] = [:]
+    /// `tflags` that Warden reads but that change nothing here, with how often they appear.
+    public var ignoredFlags: [String: Int] = [:]
+    /// The content rules, compiled for scanning at the end of DATA; nil when there are none.
+    public var content: ContentRules?
+    /// Bytes of a message the content rules read (`scan_size`); the rest is not scanned.
+    public var scanBytes = MIMELimits.defaultMaximumBytes
+    /// Header fields added to messages that pass (`tag_headers`, `tag_header`, `tag_threshold`).
+    public var tagging = TagHeaders()
 
     public init() {}
 

@@ -7,6 +7,21 @@ public struct RuleLine: Sendable, Hashable {
     public var keyword: String
     /// The rest of the line after the keyword, comments removed, trimmed.
     public var arguments: String
+    /// The SpamAssassin plugin whose `ifplugin` block holds the line, if any: its own
+    /// directives are then reported and skipped rather than refused as unknown.
+    public var plugin: String?
+    /// Set for a rule definition inside the block of a plugin Warden does not have: why the
+    /// rule is not loaded. Such lines are kept only so that the rule can be reported.
+    public var inactive: String?
+
+    public init(file: String, line: Int, keyword: String, arguments: String, plugin: String? = nil, inactive: String? = nil) {
+        self.file = file
+        self.line = line
+        self.keyword = keyword
+        self.arguments = arguments
+        self.plugin = plugin
+        self.inactive = inactive
+    }
 
     /// The first word of `arguments` (a rule name for most directives) and what follows it.
     public var nameAndRest: (String, String) {
@@ -21,8 +36,18 @@ public struct RuleLine: Sendable, Hashable {
 /// `ifplugin NAME` / `if EXPR` / `else` / `endif` (SpamAssassin's Mail::SpamAssassin::Conf).
 /// A block whose condition does not hold is skipped whole.
 public struct RuleFileReader {
-    /// The plugin names whose `ifplugin` blocks are read.
-    public static let plugins: Set<String> = ["Warden"]
+    /// The plugin names whose `ifplugin` blocks are read: Warden, and the SpamAssassin plugins
+    /// Debian's package loads by default whose rules are regexes Warden runs or `eval:` tests it
+    /// reports one by one. ReplaceTags is not among them: its rules are templates that would
+    /// run wrongly as written, so they are reported as skipped.
+    public static let plugins: Set<String> = [
+        "Warden", "Check", "URIDNSBL", "SPF", "Rule2XSBody", "Pyzor", "Razor2", "SpamCop", "AutoLearnThreshold",
+        "WelcomeListSubject", "MIMEHeader", "DKIM", "HTTPSMismatch", "URIDetail", "Bayes", "BodyEval", "DNSEval",
+        "HTMLEval", "HeaderEval", "MIMEEval", "RelayEval", "URIEval", "WLBLEval", "VBounce", "ImageInfo", "FreeMail",
+        "AskDNS", "HashBL", "DMARC",
+    ]
+    /// Directives that define a rule, reported when a plugin block hides them.
+    static let ruleKeywords: Set<String> = ["header", "body", "rawbody", "full", "uri", "meta", "mimeheader", "uri_detail", "askdns"]
     public static let maxIncludeDepth = 8
 
     public private(set) var lines: [RuleLine] = []
@@ -56,6 +81,8 @@ public struct RuleFileReader {
         files.append(path)
         let text = String(decoding: data, as: UTF8.self)
         var conditions: [Bool] = []
+        // For each open condition, the plugin an `ifplugin` names (nil for `if` and after `else`).
+        var blockPlugins: [String?] = []
         // Any line ending: "\r\n" is one Character in Swift, so splitting on "\n" alone would not see it.
         for (index, raw) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
             let number = index + 1
@@ -65,7 +92,9 @@ public struct RuleFileReader {
             let arguments = String(content.dropFirst(keyword.count)).trimmingCharacters(in: .whitespaces)
             switch keyword {
             case "ifplugin":
-                conditions.append(Self.plugins.contains(Self.pluginName(arguments)))
+                let plugin = Self.pluginName(arguments)
+                conditions.append(Self.plugins.contains(plugin))
+                blockPlugins.append(plugin == "Warden" ? nil : plugin)
                 continue
             case "if":
                 let (holds, unknown) = Self.condition(arguments)
@@ -73,6 +102,7 @@ public struct RuleFileReader {
                     diagnostics.append(RuleDiagnostic(.warning, file: shown, line: number, "condition '\(arguments)' is not understood; its block is skipped"))
                 }
                 conditions.append(holds)
+                blockPlugins.append(nil)
                 continue
             case "else":
                 guard let last = conditions.popLast() else {
@@ -80,8 +110,10 @@ public struct RuleFileReader {
                     continue
                 }
                 conditions.append(!last)
+                blockPlugins[blockPlugins.count - 1] = nil
                 continue
             case "endif":
+                _ = blockPlugins.popLast()
                 if conditions.popLast() == nil {
                     diagnostics.append(RuleDiagnostic(.error, file: shown, line: number, "endif without if"))
                 }
@@ -89,11 +121,19 @@ public struct RuleFileReader {
             default:
                 break
             }
-            guard conditions.allSatisfy({ $0 }) else { continue }
-            if keyword == "include" {
-                include(arguments, from: path, line: number, depth: depth)
-            } else {
-                lines.append(RuleLine(file: shown, line: number, keyword: keyword, arguments: arguments))
+            guard let closed = conditions.firstIndex(of: false) else {
+                if keyword == "include" {
+                    include(arguments, from: path, line: number, depth: depth)
+                } else {
+                    let plugin = blockPlugins.last { $0 != nil } ?? nil
+                    lines.append(RuleLine(file: shown, line: number, keyword: keyword, arguments: arguments, plugin: plugin))
+                }
+                continue
+            }
+            if let plugin = blockPlugins[closed], Self.ruleKeywords.contains(keyword) {
+                lines.append(RuleLine(
+                    file: shown, line: number, keyword: keyword, arguments: arguments, plugin: plugin,
+                    inactive: "needs the SpamAssassin plugin \(plugin), which Warden does not have"))
             }
         }
         if !conditions.isEmpty {

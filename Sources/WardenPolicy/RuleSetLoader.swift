@@ -4,12 +4,9 @@ import Foundation
 /// problem is a ``RuleDiagnostic`` with file and line; any error fails the whole load, so a
 /// broken file never replaces a running policy.
 public struct RuleSetLoader {
-    /// SpamAssassin directives Warden recognises but does not run yet: reported as warnings and
-    /// skipped (never treated as matching or passing).
-    static let contentRuleTypes: Set<String> = ["header", "body", "rawbody", "full", "uri", "meta", "mimeheader", "uri_detail", "askdns"]
     static let otherSpamAssassinDirectives: Set<String> = [
         "lang", "report", "report_contact", "required_score", "add_header", "remove_header", "rewrite_header",
-        "loadplugin", "priority", "test", "redirector_pattern", "util_rb_tld", "util_rb_2tld", "util_rb_3tld",
+        "loadplugin", "test", "redirector_pattern", "util_rb_tld", "util_rb_2tld", "util_rb_3tld",
         "enlist_uri_host", "delist_uri_host", "freemail_domains", "freemail_whitelist", "uridnsbl", "urirhsbl",
         "urirhssub", "uridnssub", "reuse", "clear_report_template", "clear_headers", "report_safe", "whitelist_from",
         "blacklist_from", "welcome_list_from", "block_list_from", "trusted_networks", "internal_networks",
@@ -20,11 +17,11 @@ public struct RuleSetLoader {
 
     let blocklists: String
     let displayRoot: String
-    private var ruleSet = RuleSet()
-    private var diagnostics: [RuleDiagnostic] = []
+    var ruleSet = RuleSet()
+    var diagnostics: [RuleDiagnostic] = []
     private var lists: [String: AddressList] = [:]
-    private var indexByName: [String: Int] = [:]
-    private var scored: Set<String> = []
+    var indexByName: [String: Int] = [:]
+    var scored: Set<String> = []
 
     public init(blocklistsDirectory: String, displayRoot: String) {
         self.blocklists = blocklistsDirectory
@@ -49,8 +46,12 @@ public struct RuleSetLoader {
         ruleSet.files = files
         var attributes: [RuleLine] = []
         for line in lines {
+            if let reason = line.inactive {
+                hidden(line, reason)
+                continue
+            }
             switch line.keyword {
-            case "score", "describe", "tflags", "action":
+            case "score", "describe", "tflags", "action", "priority":
                 attributes.append(line)
             default:
                 directive(line)
@@ -72,6 +73,7 @@ public struct RuleSetLoader {
             }
             if ruleSet.rules[index].action != nil && !isScored { ruleSet.rules[index].score = 0 }
         }
+        finishContentRules()
         ruleSet.files += lists.keys.sorted()
         ruleSet.warnings = diagnostics.filter { $0.severity == .warning }
         guard !diagnostics.contains(where: { $0.severity == .error }) else { throw RuleLoadError(diagnostics: diagnostics) }
@@ -124,6 +126,8 @@ public struct RuleSetLoader {
             } catch {
                 self.error(line, "\(line.keyword): \(error.message)")
             }
+        case _ where ContentRuleParser.supportedTypes.contains(line.keyword):
+            contentRule(line)
         case "helo":
             guard let condition = HeloCondition(rawValue: rest) else {
                 return error(line, "helo takes one of \(HeloCondition.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -158,16 +162,16 @@ public struct RuleSetLoader {
             ruleSet.greetingDelaySeconds = seconds
         case "dns_zone":
             zoneSettings(words, line)
+        case "scan_size", "tag_headers", "tag_threshold", "tag_header":
+            contentSetting(line, words)
         default:
-            if Self.contentRuleTypes.contains(line.keyword) {
-                let (name, rest) = line.nameAndRest
-                let reason = rest.contains("eval:")
-                    ? "eval: test \(rest.split(separator: ":", maxSplits: 1).last.map { String($0.prefix { $0 != "(" }) } ?? "") is not supported"
-                    : "\(line.keyword) rules are not supported yet"
-                ruleSet.skipped[name] = reason
-                warning(line, "\(reason); rule \(name) skipped")
+            if ContentRuleParser.unsupportedTypes.contains(line.keyword) {
+                let (name, _) = line.nameAndRest
+                skip(name, "\(line.keyword) rules are not supported", line)
             } else if Self.otherSpamAssassinDirectives.contains(line.keyword) {
                 warning(line, "SpamAssassin directive \(line.keyword) is not supported; skipped")
+            } else if let plugin = line.plugin {
+                warning(line, "directive \(line.keyword) of the SpamAssassin plugin \(plugin) is not supported; skipped")
             } else {
                 error(line, "unknown directive \(line.keyword)")
             }
@@ -200,7 +204,14 @@ public struct RuleSetLoader {
     private mutating func attribute(_ line: RuleLine) {
         let (name, rest) = line.nameAndRest
         guard let index = indexByName[name] else {
-            if ruleSet.skipped[name] == nil { error(line, "\(line.keyword) for undefined rule \(name)") }
+            if ruleSet.skipped[name] != nil || ruleSet.failed[name] != nil { return }
+            // SpamAssassin's stock files score and describe rules of plugins that may not be
+            // loaded: as in SpamAssassin, an unknown rule there is a warning, not a failed load.
+            if line.keyword != "action" {
+                warning(line, "\(line.keyword) for undefined rule \(name); ignored")
+            } else {
+                error(line, "\(line.keyword) for undefined rule \(name)")
+            }
             return
         }
         switch line.keyword {
@@ -221,13 +232,10 @@ public struct RuleSetLoader {
             }
             ruleSet.rules[index].action = action
         case "tflags":
-            for flag in Self.words(rest) {
-                if flag == "shadow" {
-                    ruleSet.rules[index].shadow = true
-                } else {
-                    warning(line, "tflags \(flag) has no effect on \(name)")
-                }
-            }
+            contentFlags(Self.words(rest), index: index, line: line)
+        case "priority":
+            guard let value = Int(rest) else { return error(line, "priority takes a whole number") }
+            ruleSet.rules[index].priority = value
         default:
             preconditionFailure("attribute \(line.keyword)")
         }
@@ -235,9 +243,9 @@ public struct RuleSetLoader {
 
     // MARK: Helpers
 
-    private mutating func define(_ name: String, _ test: Rule.Test, _ line: RuleLine) {
+    mutating func define(_ name: String, _ test: Rule.Test, _ line: RuleLine) {
         guard Self.isRuleName(name) else {
-            return error(line, "\(name.isEmpty ? "a rule name is missing" : "\(name) is not a rule name (letters, digits, _; at most 64)")")
+            return error(line, "\(name.isEmpty ? "a rule name is missing" : "\(name) is not a rule name (letters, digits, _; at most 100)")")
         }
         if let existing = indexByName[name] {
             let first = ruleSet.rules[existing]
@@ -266,16 +274,16 @@ public struct RuleSetLoader {
         }
     }
 
-    private mutating func error(_ line: RuleLine, _ message: String) {
+    mutating func error(_ line: RuleLine, _ message: String) {
         diagnostics.append(RuleDiagnostic(.error, file: line.file, line: line.line, message))
     }
 
-    private mutating func warning(_ line: RuleLine, _ message: String) {
+    mutating func warning(_ line: RuleLine, _ message: String) {
         diagnostics.append(RuleDiagnostic(.warning, file: line.file, line: line.line, message))
     }
 
     static func isRuleName(_ name: String) -> Bool {
-        !name.isEmpty && name.count <= 64 && name.utf8.allSatisfy { ($0 >= 65 && $0 <= 90) || ($0 >= 48 && $0 <= 57) || $0 == 95 || ($0 >= 97 && $0 <= 122) }
+        !name.isEmpty && name.count <= 100 && name.utf8.allSatisfy { ($0 >= 65 && $0 <= 90) || ($0 >= 48 && $0 <= 57) || $0 == 95 || ($0 >= 97 && $0 <= 122) }
     }
 
     static func isZone(_ zone: String) -> Bool {

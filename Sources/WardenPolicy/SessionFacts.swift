@@ -15,6 +15,8 @@ public struct SessionFacts: Sendable {
     public var messageSize: Int?
     /// The session's score so far (the client rules'), which scored limits add to.
     public var score: Double = 0
+    /// The session's rule hits so far by rule name, for meta rules that combine stages.
+    public var ruleHits: [String: Int] = [:]
     /// The client sent bytes before the greeting.
     public var earlyTalker = false
     /// The DNS, reverse DNS and GeoIP lookups started for this client at connect.

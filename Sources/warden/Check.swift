@@ -24,7 +24,8 @@ struct Check: ParsableCommand {
                 return nil
             })
             let zones = rules.queriedZones.keys.sorted()
-            print("rules: \(rules.rules.count) loaded, \(rules.skipped.count) skipped, \(rules.warnings.count) warnings; \(lists.count) address lists; DNS lists: \(zones.isEmpty ? "none" : zones.joined(separator: ", "))")
+            print("rules: \(rules.rules.count) loaded, \(rules.skipped.count) skipped, \(rules.failed.count) failed, \(rules.warnings.count) warnings; \(lists.count) address lists; DNS lists: \(zones.isEmpty ? "none" : zones.joined(separator: ", "))")
+            print(ContentReport.summary(rules))
             if rules.shadow { print("shadow mode is on: nothing is refused, refusals are logged as would-have") }
         } catch {
             printError("\(error)")

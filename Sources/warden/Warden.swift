@@ -7,7 +7,7 @@ struct Warden: AsyncParsableCommand {
         commandName: "warden",
         abstract: "A spam- and abuse-filtering SMTP proxy in front of your mail server.",
         version: WardenVersion.current,
-        subcommands: [Run.self, Check.self, Lookup.self]
+        subcommands: [Run.self, Check.self, Scan.self, Lookup.self]
     )
 }
 

@@ -5,6 +5,8 @@ struct MIMEBodyText {
     var body = ""
     /// `rawbody`: each text part decoded, markup kept.
     var rawBody = ""
+    /// Each `rawBody` part as decoded bytes in its own charset, as SpamAssassin matches them.
+    var rawBodyParts: [[UInt8]] = []
     var textParts: [(contentType: String, charset: String?, text: String)] = []
     /// Links of the HTML parts, in document order.
     var htmlURIs: [String] = []
@@ -44,6 +46,7 @@ struct MIMEBodyText {
                 let partText =
                     cut.count == decoded.count
                     ? text : MIMECharset.decode(cut, declared: leaf.charset ?? "us-ascii", mode: .body).text
+                rawBodyParts.append(cut)
                 if !raw.isEmpty, !raw.hasSuffix("\n") { raw += "\n" }
                 raw += partText
             }

@@ -34,10 +34,16 @@ public struct MIMEMessage: Sendable {
     ///
     /// SpamAssassin's `:raw` values also keep the line breaks and the space after the colon.
     public var headers: [(name: String, raw: String, decoded: String)]
+    /// For each of `headers`, the value exactly as SpamAssassin's `raw_header` gives it: the
+    /// bytes after the colon (leading space kept), line breaks as line feeds, ending in one.
+    public var rawHeaderValues: [[UInt8]]
     /// `rawbody`: each `text/*` (except `text/calendar`) and `message/*` part, transfer-decoded
     /// and converted to UTF-8 like `body` but not rendered (HTML tags kept), one after the
     /// other, with a line break added where a part does not end in one.
     public var rawBody: String
+    /// `rawbody` as SpamAssassin 4.0 matches it: each part of `rawBody` on its own, transfer-decoded
+    /// but in its declared charset (not converted), cut at the part scan size.
+    public var rawBodyParts: [[UInt8]]
     /// `body`: the decoded Subject and a line break, then each `text/plain` and `text/html` part
     /// (both alternatives of a `multipart/alternative`) with HTML rendered to text, parts
     /// separated by line breaks; then every run of whitespace is one space, and every run
@@ -47,6 +53,8 @@ public struct MIMEMessage: Sendable {
     /// `full`: the message as received (up to `maxBytes`, without a leading mbox `From ` line),
     /// invalid UTF-8 replaced.
     public var full: String
+    /// `full` as bytes, not made valid UTF-8, for rules that match bytes.
+    public var fullBytes: ArraySlice<UInt8>
     /// `uri`: the links in the text (after the Subject and the rendered body, in order) and then
     /// in the HTML (`href`, `src` and the like, in document order), each followed by the
     /// cleaned-up forms SpamAssassin adds (see `MIMEURICanonicalizer`), without duplicates.
@@ -69,13 +77,16 @@ public struct MIMEMessage: Sendable {
             let decoded = MIMEHeaderText.decoded(field.rawValue, name: name, problems: &problems)
             return (name, MIMEHeaderText.unfoldedRaw(field.rawValue), decoded)
         }
+        rawHeaderValues = fields.map { $0.rawValue.last == 0x0A ? $0.rawValue : $0.rawValue + [0x0A] }
         let subject = headers.last { $0.name.lowercased() == "subject" }?.decoded
         let text = MIMEBodyText(leaves: parser.leaves, subject: subject, limits: limits)
         problems.append(contentsOf: text.problems)
         body = text.body
         rawBody = text.rawBody
+        rawBodyParts = text.rawBodyParts
         textParts = text.textParts
-        full = String(decoding: input[MIMEEntityParser.mboxSeparatorLength(input)...], as: UTF8.self)
+        fullBytes = input[MIMEEntityParser.mboxSeparatorLength(input)...]
+        full = String(decoding: fullBytes, as: UTF8.self)
         uris = Self.links(body: text.body, html: text.htmlURIs, limits: limits)
         self.problems = problems.prefix(limits.maximumProblems).map(\.rawValue)
     }

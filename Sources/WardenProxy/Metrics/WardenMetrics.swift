@@ -22,6 +22,8 @@ import Synchronization
 /// | `warden_messages_relayed_total` | counter | |
 /// | `warden_message_bytes_total` | counter | |
 /// | `warden_refusals_total` | counter | `reason` |
+/// | `warden_content_rule_errors_total` | counter | `rule` |
+/// | `warden_mime_problems_total` | counter | `problem` |
 /// | `warden_upstream_connect_seconds` | histogram | |
 /// | `warden_upstream_connect_failures_total` | counter | |
 /// | `warden_upstream_reply_seconds` | histogram | |
@@ -51,6 +53,8 @@ public final class WardenMetrics: Sendable {
     private let shadowRuleHits: LabelledCounters
     private let wouldHaveRefused: LabelledCounters
     private let listErrors: LabelledCounters
+    private let contentRuleErrors: LabelledCounters
+    private let mimeProblems: LabelledCounters
     private let zoneGauges = Mutex<[String: Gauge]>([:])
     private let upstreamConnectSeconds: ValueHistogram
     private let upstreamConnectFailures: Counter
@@ -114,6 +118,14 @@ public final class WardenMetrics: Sendable {
             registry, name("dnsbl_errors", "total", "DNS list queries that failed or answered an error code, by zone."),
             label: "zone", limit: maximumLabelValues
         )
+        self.contentRuleErrors = LabelledCounters(
+            registry, name("content_rule_errors", "total", "Content rules stopped by the regex match limits, by rule."),
+            label: "rule", limit: maximumLabelValues
+        )
+        self.mimeProblems = LabelledCounters(
+            registry, name("mime_problems", "total", "Malformed MIME read as far as it went, by problem."),
+            label: "problem", limit: maximumLabelValues
+        )
         let reloads = name("config_reloads", "total", "Configuration reloads, by result.")
         self.reloadSuccesses = registry.makeCounter(descriptor: reloads, labels: [("result", "success")])
         self.reloadFailures = registry.makeCounter(descriptor: reloads, labels: [("result", "failure")])
@@ -127,6 +139,16 @@ public final class WardenMetrics: Sendable {
     /// A decision that would have refused (`verdict`) had shadow mode been off.
     public func wouldHaveRefused(verdict: String) {
         self.wouldHaveRefused.counter(for: verdict).increment()
+    }
+
+    /// A content rule that hit the regex match limits (a catastrophic pattern): counted as not hit.
+    public func contentRuleError(_ rule: String) {
+        self.contentRuleErrors.counter(for: rule).increment()
+    }
+
+    /// A problem the MIME reader forgave in a scanned message (`MIMEProblem`).
+    public func mimeProblem(_ problem: String) {
+        self.mimeProblems.counter(for: problem).increment()
     }
 
     /// A DNS list query that failed or got an error code (127.255.255.x).

@@ -70,7 +70,8 @@ extension RuntimeSettings {
         let policy = Policy(
             relayControl: RelayControl(acceptedDomains: configuration.relay.acceptedDomains, trustedNetworks: trusted),
             client: client,
-            limits: RateLimiter(rules: rules, store: state.counters)
+            limits: RateLimiter(rules: rules, store: state.counters),
+            content: ContentPolicy(ruleSet: rules)
         )
         let upstream: any Upstream
         switch configuration.upstream.target {

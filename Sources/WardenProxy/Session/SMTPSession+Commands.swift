@@ -56,6 +56,7 @@ extension SMTPSession {
         whenDecided(settings.policy.clientDecision(facts, atGreeting: false)) { [self] decision in
             if !made { clientDecided(decision) }
             facts.score = decision.score
+            facts.ruleHits = Dictionary(decision.hits.filter { !$0.shadow }.map { ($0.rule, 1) }, uniquingKeysWith: { $0 + $1 })
             if decision.verdict.refuses { connectRefusal = (decision, nextReference()) }
             mailPolicy(mail)
         }

@@ -56,7 +56,7 @@ extension SMTPSession {
         }
     }
 
-    private func limitDecided(_ decision: Decision, stage: PolicyStage, then: (Bool) -> Void) {
+    func limitDecided(_ decision: Decision, stage: PolicyStage, then: (Bool) -> Void) {
         for hit in decision.hits { runtime.metrics.ruleHit(hit.rule, shadow: hit.shadow) }
         if let wouldHave = decision.wouldHave {
             let reference = nextReference()
@@ -82,10 +82,10 @@ extension SMTPSession {
     }
 
     /// The first part of the message, as much as the fingerprint reads.
-    static func head(of spool: MessageSpool) -> [UInt8] {
+    static func head(of spool: MessageSpool, limit: Int = 256 * 1024) -> [UInt8] {
         var bytes: [UInt8] = []
         var offset = 0
-        while bytes.count < 256 * 1024, let chunk = try? spool.chunk(at: offset, maxLength: 65_536) {
+        while bytes.count < limit, let chunk = try? spool.chunk(at: offset, maxLength: min(65_536, limit - bytes.count)) {
             bytes += chunk.readableBytesView
             offset += chunk.readableBytes
         }

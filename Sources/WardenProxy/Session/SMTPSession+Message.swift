@@ -65,11 +65,14 @@ extension SMTPSession {
                 resetUpstreamTransaction()
                 return
             }
-            checkLimits(.dataEnd, size: messageSize) { [self] allowed, reservations in
-                messageReservations += reservations
+            checkContent { [self] allowed in
                 guard allowed else { return }
-                checkBulk { [self] allowed in
-                    if allowed { deliverMessage() }
+                checkLimits(.dataEnd, size: messageSize) { [self] allowed, reservations in
+                    messageReservations += reservations
+                    guard allowed else { return }
+                    checkBulk { [self] allowed in
+                        if allowed { deliverMessage() }
+                    }
                 }
             }
         }
@@ -77,6 +80,16 @@ extension SMTPSession {
 
     private func deliverMessage() {
         guard let spool, machine.mail != nil else { preconditionFailure("a complete message without spool or MAIL") }
+        if let edit = headerEdit {
+            headerEdit = nil
+            do {
+                try spool.apply(edit)
+            } catch {
+                logger.error("adding the tag header fields failed", metadata: ["error": "\(error)"])
+                endMessage(SMTPReply(451, EnhancedStatusCode(4, 3, 0), "Local error in processing, try again later [ref=\(nextReference())]"), refused: true)
+                return
+            }
+        }
         if let upstream, upstream.isUsable, upstreamInTransaction {
             send(spool, on: upstream)
         } else {
@@ -107,12 +120,16 @@ extension SMTPSession {
                 messagesRelayed += 1
                 runtime.metrics.messageRelayed(bytes: size)
                 messageReservations = []
-                logger.info(
-                    "message relayed",
-                    metadata: [
-                        "from": "\(sender.reversePath.map { "\($0)" } ?? "")", "rcpts": "\(recipients.count)",
-                        "size": "\(size)", "reply": "\(reply)",
-                    ])
+                var metadata: Logger.Metadata = [
+                    "from": "\(sender.reversePath.map { "\($0)" } ?? "")", "rcpts": "\(recipients.count)",
+                    "size": "\(size)", "reply": "\(reply)",
+                ]
+                if let summary = contentSummary {
+                    metadata["score"] = "\(TagHeaders.format(summary.score))"
+                    metadata["rules"] = "\(summary.rules.joined(separator: ","))"
+                }
+                contentSummary = nil
+                logger.info("message relayed", metadata: metadata)
                 endMessage(reply, refused: false)
             } else {
                 logger.info("upstream refused message", metadata: ["reply": "\(reply)", "size": "\(size)"])

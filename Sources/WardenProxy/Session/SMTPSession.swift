@@ -54,6 +54,10 @@ final class SMTPSession: ChannelInboundHandler {
     var recipients: [RcptCommand] = []
     /// Rate counts taken ahead for the message in progress (see RateLimiter.Reservation).
     var messageReservations: [RateLimiter.Reservation] = []
+    /// The tag header fields for the message being delivered, set by the content check.
+    var headerEdit: HeaderEdit?
+    /// The content score and the rules that counted, for the log line of a relayed message.
+    var contentSummary: (score: Double, rules: [String])?
     var chunkReply: SMTPReply?
     var auth: AuthExchange?
 

@@ -19,6 +19,11 @@ import Darwin
 /// It is removed by ``discard()`` and by `deinit`; a process killed with the file open leaves it
 /// behind, so the spool directory should be one that Warden alone uses and may clear at start.
 ///
+/// After the message is complete, ``apply(_:)`` edits its header section (``HeaderEdit``) without
+/// copying it: the spool keeps the added fields as a prefix and the byte ranges of the removed
+/// fields, and ``size``, ``chunk(at:maxLength:)``, ``forEachChunk(maxChunk:_:)`` and ``readAll()``
+/// present the edited message (the prefix, then the stored bytes outside those ranges).
+///
 /// Not `Sendable`: a spool belongs to one session and is used on its event loop. To deliver it
 /// from a thread pool, hand it over (`sending`) and do not touch it on the loop meanwhile.
 /// Its calls block on the file system once it has spilled.
@@ -34,6 +39,11 @@ public final class MessageSpool {
     private var memory: ByteBuffer
     private var file: (fd: Int32, path: String)?
     private var fileSize = 0
+    /// The added header fields of the applied ``HeaderEdit``, read before the stored bytes.
+    private var prefix: ByteBuffer
+    /// Ranges of stored bytes left out of the edited message: sorted, disjoint, not adjacent.
+    private var skipped: [Range<Int>] = []
+    private var skippedBytes = 0
 
     /// - Parameters:
     ///   - memoryLimit: bytes kept in memory before the rest goes to a file; 0 spills at once.
@@ -48,14 +58,19 @@ public final class MessageSpool {
         self.directory = directory
         self.allocator = allocator
         self.memory = allocator.buffer(capacity: 0)
+        self.prefix = allocator.buffer(capacity: 0)
     }
 
     deinit {
         self.removeFile()
     }
 
-    /// The number of bytes appended since creation or the last ``discard()``.
-    public var size: Int { self.memory.readableBytes + self.fileSize }
+    /// The size of the message: the bytes appended since creation or the last ``discard()``, as
+    /// changed by ``apply(_:)``.
+    public var size: Int { self.prefix.readableBytes + self.storedSize - self.skippedBytes }
+
+    /// The number of bytes appended, before any edit.
+    private var storedSize: Int { self.memory.readableBytes + self.fileSize }
 
     /// Whether part of the message is in a file.
     public var isSpilled: Bool { self.file != nil }
@@ -67,6 +82,9 @@ public final class MessageSpool {
     ///
     /// Throws ``StoreError`` when the file cannot be created or written; what the spool holds
     /// is then unspecified, and the caller answers `451` and calls ``discard()``.
+    ///
+    /// Appending after ``apply(_:)`` keeps the edit as it was computed: call it once the message
+    /// is complete.
     public func append(_ bytes: ByteBuffer) throws {
         var bytes = bytes
         if self.file == nil {
@@ -88,22 +106,46 @@ public final class MessageSpool {
         self.fileSize += bytes.readableBytes
     }
 
-    /// Calls `body` with the message in order, in chunks of at most `maxChunk` bytes: the memory
-    /// part first (slices, no copy), then the file (read into one reused buffer).
+    /// Calls `body` with the message in order, in chunks of at most `maxChunk` bytes: the added
+    /// header fields, then the memory part (slices, no copy), then the file (read into one reused
+    /// buffer), leaving out removed header fields. A chunk may be shorter than `maxChunk` where
+    /// one of these parts or a removed field ends.
     public func forEachChunk(maxChunk: Int = MessageSpool.defaultChunkSize, _ body: (ByteBuffer) throws -> Void) throws {
         precondition(maxChunk > 0, "maxChunk must be positive")
-        var memory = self.memory
-        while memory.readableBytes > 0, let slice = memory.readSlice(length: min(maxChunk, memory.readableBytes)) {
+        var prefix = self.prefix
+        while prefix.readableBytes > 0, let slice = prefix.readSlice(length: min(maxChunk, prefix.readableBytes)) {
             try body(slice)
         }
-        guard let file = self.file else { return }
-        var chunk = self.allocator.buffer(capacity: min(maxChunk, self.fileSize))
-        var offset = 0
-        while offset < self.fileSize {
-            let length = min(maxChunk, self.fileSize - offset)
+        var reused: ByteBuffer?
+        var start = 0
+        for range in self.skipped + [self.storedSize..<self.storedSize] {
+            try self.forEachStoredChunk(in: start..<range.lowerBound, maxChunk: maxChunk, reusing: &reused, body)
+            start = range.upperBound
+        }
+    }
+
+    /// Calls `body` with the stored bytes in `range`, in chunks of at most `maxChunk` bytes.
+    private func forEachStoredChunk(
+        in range: Range<Int>,
+        maxChunk: Int,
+        reusing reused: inout ByteBuffer?,
+        _ body: (ByteBuffer) throws -> Void
+    ) throws {
+        var offset = range.lowerBound
+        let inMemory = self.memory.readableBytes
+        while offset < min(range.upperBound, inMemory) {
+            let length = min(maxChunk, min(range.upperBound, inMemory) - offset)
+            try body(self.memory.getSlice(at: self.memory.readerIndex + offset, length: length)!)
+            offset += length
+        }
+        guard let file = self.file, offset < range.upperBound else { return }
+        var chunk = reused.take() ?? self.allocator.buffer(capacity: min(maxChunk, self.fileSize))
+        defer { reused = chunk }
+        while offset < range.upperBound {
+            let length = min(maxChunk, range.upperBound - offset)
             chunk.clear()
             try chunk.writeWithUnsafeMutableBytes(minimumWritableBytes: length) { raw throws(StoreError) in
-                try POSIXFile.read(file.fd, into: .init(rebasing: raw[..<length]), at: offset, path: file.path)
+                try POSIXFile.read(file.fd, into: .init(rebasing: raw[..<length]), at: offset - inMemory, path: file.path)
                 return length
             }
             try body(chunk)
@@ -113,14 +155,41 @@ public final class MessageSpool {
 
     /// The part of the message that starts at `offset`, at most `maxLength` bytes; nil at the
     /// end. Lets a writer send one chunk, wait until it is written, then ask for the next.
+    ///
+    /// Offsets count bytes of the message as edited by ``apply(_:)``. A chunk ends early where
+    /// the added header fields, the memory part or a stretch between removed fields ends, so ask
+    /// again at `offset + chunk.readableBytes` until nil.
     public func chunk(at offset: Int, maxLength: Int = MessageSpool.defaultChunkSize) throws -> ByteBuffer? {
         precondition(offset >= 0 && maxLength > 0, "chunk(at: \(offset), maxLength: \(maxLength))")
+        let prefixLength = self.prefix.readableBytes
+        if offset < prefixLength {
+            return self.prefix.getSlice(at: self.prefix.readerIndex + offset, length: min(maxLength, prefixLength - offset))
+        }
+        // The stored offset: past every removed range that starts at or before it.
+        var stored = offset - prefixLength
+        var end = self.storedSize
+        for range in self.skipped {
+            guard range.lowerBound <= stored else {
+                end = range.lowerBound
+                break
+            }
+            stored += range.count
+        }
+        guard stored < end else { return nil }
+        return try self.storedChunk(at: stored, maxLength: min(maxLength, end - stored))
+    }
+
+    /// The stored bytes from `offset`, at most `maxLength` of them, not past the memory part when
+    /// `offset` is in it; `offset` must be less than ``storedSize``.
+    private func storedChunk(at offset: Int, maxLength: Int) throws -> ByteBuffer {
         let inMemory = self.memory.readableBytes
         if offset < inMemory {
-            return self.memory.getSlice(at: self.memory.readerIndex + offset, length: min(maxLength, inMemory - offset))
+            return self.memory.getSlice(at: self.memory.readerIndex + offset, length: min(maxLength, inMemory - offset))!
         }
         let fileOffset = offset - inMemory
-        guard let file = self.file, fileOffset < self.fileSize else { return nil }
+        guard let file = self.file, fileOffset < self.fileSize else {
+            preconditionFailure("stored offset \(offset) out of range")
+        }
         let length = min(maxLength, self.fileSize - fileOffset)
         var chunk = self.allocator.buffer(capacity: length)
         try chunk.writeWithUnsafeMutableBytes(minimumWritableBytes: length) { raw throws(StoreError) in
@@ -128,6 +197,40 @@ public final class MessageSpool {
             return length
         }
         return chunk
+    }
+
+    /// Applies `edit` to the complete message: afterwards ``size``, ``chunk(at:maxLength:)``,
+    /// ``forEachChunk(maxChunk:_:)`` and ``readAll()`` present the edited message, which is the
+    /// added fields (each `Name: value` CRLF, in order) followed by the stored message without
+    /// the header fields named in `edit.removedNames` (and, when fields are added, without
+    /// continuation lines at its very start, which would otherwise continue the last added
+    /// field). See ``HeaderEdit`` for what counts as the
+    /// header section and a field; the body is never changed, and nothing is copied: only the
+    /// first ``HeaderEdit/scanLimit`` bytes are read, to find the fields to remove.
+    ///
+    /// Applying another edit replaces this one (the stored message is examined afresh);
+    /// ``HeaderEdit/none`` undoes it, and ``discard()`` forgets it with the message.
+    ///
+    /// Throws ``StoreError`` when the file cannot be read; the previous edit then stays.
+    public func apply(_ edit: HeaderEdit) throws {
+        var skipped: [Range<Int>] = []
+        if !edit.isEmpty {
+            let length = min(self.storedSize, HeaderEdit.scanLimit)
+            var head: [UInt8] = []
+            head.reserveCapacity(length)
+            while head.count < length {
+                head += try self.storedChunk(at: head.count, maxLength: length - head.count).readableBytesView
+            }
+            skipped = HeaderEdit.removedRanges(
+                in: head,
+                isWholeMessage: length == self.storedSize,
+                removedNames: edit.removedNames,
+                removingLeadingContinuation: !edit.added.isEmpty
+            )
+        }
+        self.prefix = edit.prefix(allocator: self.allocator)
+        self.skipped = skipped
+        self.skippedBytes = skipped.reduce(0) { $0 + $1.count }
     }
 
     /// The whole message in one buffer; for small messages and tests.
@@ -145,6 +248,9 @@ public final class MessageSpool {
     public func discard() {
         self.removeFile()
         self.memory = self.allocator.buffer(capacity: 0)
+        self.prefix = self.allocator.buffer(capacity: 0)
+        self.skipped = []
+        self.skippedBytes = 0
     }
 
     private func removeFile() {

@@ -1,0 +1,135 @@
+import PCRE2
+
+/// The content rules of a rule set, compiled for scanning: the regex rules by type with a
+/// ``LiteralScreen`` for each, and the meta rules in an order where each follows what it reads.
+///
+/// A rule whose score is 0 is disabled and never runs, as in SpamAssassin; meta rules see it as
+/// not hit. Sub-rules (`__NAME`) run for the meta rules and add nothing to the score.
+public final class ContentRules: Sendable {
+    enum Kind: Int, CaseIterable { case header, body, rawBody, full, uri }
+
+    struct Entry: Sendable {
+        let rule: Rule
+        let test: ContentTest
+        /// Index of the rule's required literal in its kind's screen; nil when it always runs.
+        let literal: Int?
+    }
+
+    /// What a name in a meta expression stands for.
+    enum Reference: Sendable {
+        case rule(Int)
+        /// A rule of another stage (a client rule): its hits in the session so far.
+        case session(String)
+        case constant(Double)
+    }
+
+    struct Meta: Sendable {
+        let rule: Rule
+        let expression: MetaExpression
+        let references: [Reference]
+    }
+
+    let entries: [[Entry]]
+    let screens: [LiteralScreen]
+    let metas: [Meta]
+    /// Names of entries then metas, the index of a rule in a scan's counts.
+    public let names: [String]
+
+    public var count: Int { entries.reduce(0) { $0 + $1.count } + metas.count }
+    public var isEmpty: Bool { count == 0 }
+
+    /// `rules` are the rule set's content rules (enabled ones only), `sessionRules` the names of
+    /// its other rules, which meta rules may combine with content rules.
+    init(rules: [Rule], sessionRules: Set<String>) {
+        var byKind = [[Entry]](repeating: [], count: Kind.allCases.count)
+        var literals = [[[UInt8]]](repeating: [], count: Kind.allCases.count)
+        var metaRules: [Rule] = []
+        for rule in rules.sorted(by: { $0.priority < $1.priority }) {
+            guard case .content(let test) = rule.test else { continue }
+            let kind: Kind
+            switch test {
+            case .meta: metaRules.append(rule); continue
+            case .header: kind = .header
+            case .body: kind = .body
+            case .rawBody: kind = .rawBody
+            case .full: kind = .full
+            case .uri: kind = .uri
+            }
+            // Header values are short: their rules run directly. A negated or multiple rule needs
+            // every run, and a literal that a screen would fold is kept only if long enough.
+            var literalIndex: Int?
+            if kind != .header, let literal = test.regex?.requiredLiteral, literal.count >= 3 {
+                literalIndex = literals[kind.rawValue].count
+                literals[kind.rawValue].append(literal)
+            }
+            byKind[kind.rawValue].append(Entry(rule: rule, test: test, literal: literalIndex))
+        }
+        entries = byKind
+        screens = literals.map(LiteralScreen.init)
+        var names = byKind.flatMap { $0.map(\.rule.name) }
+        let indexByName = Dictionary(names.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
+        let ordered = Self.dependencyOrder(metaRules)
+        var metaIndex: [String: Int] = [:]
+        for (offset, rule) in ordered.enumerated() { metaIndex[rule.name] = names.count + offset }
+        metas = ordered.map { rule in
+            guard case .content(.meta(let expression)) = rule.test else { preconditionFailure("meta") }
+            let references = expression.ruleNames.map { name -> Reference in
+                if let index = indexByName[name] ?? metaIndex[name] { return .rule(index) }
+                if name == "local_tests_only" { return .constant(1) }
+                if sessionRules.contains(name) { return .session(name) }
+                return .constant(0)
+            }
+            return Meta(rule: rule, expression: expression, references: references)
+        }
+        names += ordered.map(\.name)
+        self.names = names
+    }
+
+    /// Metas after the metas they read; the loader has removed those in a cycle.
+    static func dependencyOrder(_ metas: [Rule]) -> [Rule] {
+        let byName = Dictionary(metas.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        var ordered: [Rule] = []
+        var state: [String: Bool] = [:]  // false: in progress, true: done
+        func visit(_ rule: Rule) {
+            if state[rule.name] != nil { return }
+            state[rule.name] = false
+            if case .content(.meta(let expression)) = rule.test {
+                for name in expression.ruleNames { if let dependency = byName[name] { visit(dependency) } }
+            }
+            state[rule.name] = true
+            ordered.append(rule)
+        }
+        for rule in metas { visit(rule) }
+        return ordered
+    }
+}
+
+/// One content rule that hit.
+public struct ContentHit: Sendable {
+    public let rule: Rule
+    /// Times it hit (above 1 only for `tflags multiple`), or a meta rule's value.
+    public let count: Int
+    /// Where and what it matched, for the log and `warden scan`.
+    public let evidence: String
+
+    /// Each hit of a `multiple` rule adds its score; a meta rule's value (its count) does not
+    /// multiply it, as in SpamAssassin. Sub-rules add nothing.
+    public var score: Double {
+        guard !rule.isSubRule else { return 0 }
+        return rule.flags.multiple ? rule.score * Double(max(count, 1)) : rule.score
+    }
+}
+
+/// What the content rules found in one message.
+public struct ContentResult: Sendable {
+    public var hits: [ContentHit] = []
+    /// Rules stopped by the regex match limits (a catastrophic pattern): counted as not hit.
+    public var ruleErrors: [String] = []
+    /// How much of the message was read, and what was wrong with its MIME structure.
+    public var scannedBytes = 0
+    public var problems: [String] = []
+
+    public var score: Double { hits.reduce(0) { $0 + $1.score } }
+
+    public init() {}
+}

@@ -22,6 +22,8 @@ public struct RuleSetLoader {
     private var lists: [String: AddressList] = [:]
     var indexByName: [String: Int] = [:]
     var scored: Set<String> = []
+    /// SpamAssassin directives Warden skips: how many lines, and the first one.
+    private var ignoredDirectives: [String: (count: Int, first: RuleLine)] = [:]
 
     public init(blocklistsDirectory: String, displayRoot: String) {
         self.blocklists = blocklistsDirectory
@@ -72,6 +74,11 @@ public struct RuleSetLoader {
                 break
             }
             if ruleSet.rules[index].action != nil && !isScored { ruleSet.rules[index].score = 0 }
+        }
+        for (keyword, seen) in ignoredDirectives.sorted(by: { $0.value.first.file + "\($0.value.first.line)" < $1.value.first.file + "\($1.value.first.line)" }) {
+            let lines = seen.count == 1 ? "skipped" : "\(seen.count) lines skipped, the first here"
+            let owner = seen.first.plugin.map { " (plugin \($0))" } ?? ""
+            warning(seen.first, "SpamAssassin directive \(keyword)\(owner) is not supported; \(lines)")
         }
         finishContentRules()
         ruleSet.files += lists.keys.sorted()
@@ -168,10 +175,15 @@ public struct RuleSetLoader {
             if ContentRuleParser.unsupportedTypes.contains(line.keyword) {
                 let (name, _) = line.nameAndRest
                 skip(name, "\(line.keyword) rules are not supported", line)
-            } else if Self.otherSpamAssassinDirectives.contains(line.keyword) {
-                warning(line, "SpamAssassin directive \(line.keyword) is not supported; skipped")
-            } else if let plugin = line.plugin {
-                warning(line, "directive \(line.keyword) of the SpamAssassin plugin \(plugin) is not supported; skipped")
+            } else if SpamAssassinDirectives.names.contains(line.keyword) || Self.otherSpamAssassinDirectives.contains(line.keyword)
+                || line.plugin != nil
+            {
+                // One warning per directive, not per line: stock files repeat some hundreds of times.
+                if let known = ignoredDirectives[line.keyword] {
+                    ignoredDirectives[line.keyword] = (known.count + 1, known.first)
+                } else {
+                    ignoredDirectives[line.keyword] = (1, line)
+                }
             } else {
                 error(line, "unknown directive \(line.keyword)")
             }

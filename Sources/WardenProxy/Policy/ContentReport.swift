@@ -34,7 +34,10 @@ public enum ContentReport {
     /// Reasons with their counts, most frequent first; eval: tests grouped by function.
     static func grouped(_ reasons: [String: String]) -> [(String, Int)] {
         var counts: [String: Int] = [:]
-        for reason in reasons.values { counts[reason, default: 0] += 1 }
+        for reason in reasons.values {
+            let group = reason.hasPrefix("depends on ") ? "meta rules that depend on a rule not loaded" : reason
+            counts[group, default: 0] += 1
+        }
         return counts.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.map { ($0.key, $0.value) }
     }
 }

@@ -35,7 +35,7 @@ extension SMTPSession {
                     let tagging = content.ruleSet.tagging
                     let fields = content.tagFields(result, facts: facts).map { HeaderEdit.Field(name: $0.name, value: $0.value) }
                     headerEdit = tagging.enabled ? HeaderEdit(added: fields, removedNames: Set(tagging.names)) : nil
-                    contentSummary = (score: decision.score, rules: decision.hits.filter { !$0.shadow && $0.score != 0 }.map(\.rule))
+                    contentSummary = (score: facts.score + decision.score, rules: decision.hits.filter { !$0.shadow && $0.score != 0 }.map(\.rule))
                 }
                 then(allowed)
             }

@@ -73,9 +73,7 @@ extension ContentRules {
                 case .constant(let value): return value
                 }
             }
-            let value = meta.expression.evaluate { name in
-                meta.expression.ruleNames.firstIndex(of: name).map { values[$0] } ?? 0
-            }
+            let value = meta.expression.evaluate(counts: values)
             guard value != 0, value.isFinite else { continue }
             counts[index] = value > 0 ? value.rounded(.up) : 1
             let parts = zip(meta.expression.ruleNames, values).filter { $0.1 != 0 }.map(\.0)

@@ -97,6 +97,20 @@ def content_rules(count: int = 200, seed: int = 400) -> tuple[str, str]:
     return "".join(hdr), "".join(body)
 
 
+def warden_content_rules(count: int = 200, seed: int = 400) -> str:
+    """The same rules as `content_rules` in SpamAssassin's syntax for Warden's Rules/: a header
+    rule on the same field and a body rule with the same pattern, caseless as Postfix's regexp:
+    tables are, scored to refuse if one ever hit."""
+    hdr, body = content_rules(count, seed)
+    out = []
+    for i, line in enumerate(hdr.splitlines()):
+        field, pattern = line.split(" REJECT")[0][2:-1].split(":.*", 1)
+        out.append(f"header BENCH_H{i + 1} {field} =~ /{pattern}/i\nscore BENCH_H{i + 1} 20\n")
+    for i, line in enumerate(body.splitlines()):
+        out.append(f"body BENCH_B{i + 1} {line.split(' REJECT')[0]}i\nscore BENCH_B{i + 1} 20\n")
+    return "".join(out)
+
+
 WORDS = ("the meeting report budget quarter project schedule review customer team update office "
          "delivery invoice please attached find regards thanks question answer morning afternoon "
          "week month plan draft final version changes comments notes agenda minutes call "
@@ -280,7 +294,8 @@ class Bench:
             self.peers.append(Peer("direct", "direct (smtp-sink, no proxy)", self.sink.port, [], []))
         if "warden" in wanted:
             w = Warden(self.workdir, "warden", self.args.warden_bin, self.sink.port, self.rbl.port, ZONE,
-                       drop_text, max_sessions=2000, max_per_client=1000, part="load part")
+                       drop_text, max_sessions=2000, max_per_client=1000, part="load part",
+                       content=warden_content_rules())
             log("warden check: " + " | ".join(w.check().strip().splitlines()[:3]))
             self.add_cleanup("warden", w.stop)
             w.start()

@@ -466,7 +466,7 @@ class Warden:
 
     def __init__(self, workdir: Path, label: str, binary: str, sink_port: int, rbl_port: int, zone: str,
                  drop_text: str, max_sessions: int = 2000, max_per_client: int = 1000,
-                 greeting_seconds: int = 30, part: str = ""):
+                 greeting_seconds: int = 30, part: str = "", content: str = ""):
         self.dir = workdir / label
         self.dir.mkdir()
         self.binary = binary
@@ -482,6 +482,8 @@ class Warden:
         (self.dir / "Blocklists").mkdir()
         for f in sorted((TEMPLATES / "rules").glob("*.cf")):
             (self.dir / "Rules" / f.name).write_text(f.read_text().replace("@@ZONE@@", zone))
+        if content:
+            (self.dir / "Rules" / "60-content.cf").write_text(content)
         (self.dir / "Blocklists" / "allow.txt").write_text("# empty: nobody is allow-listed in the benchmark\n")
         (self.dir / "Blocklists" / "bench-drop.txt").write_text(drop_text)
         self.log = self.dir / "warden.log"

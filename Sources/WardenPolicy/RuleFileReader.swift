@@ -185,8 +185,13 @@ public struct RuleFileReader {
     /// understood at all.
     static func condition(_ expression: String) -> (holds: Bool, unknown: Bool) {
         let compact = expression.replacingOccurrences(of: " ", with: "")
-        if compact.hasPrefix("(version>=") || compact.hasPrefix("version>=") { return (true, false) }
-        if compact.hasPrefix("(version<") || compact.hasPrefix("version<") { return (false, false) }
+        if compact.hasPrefix("!"), !compact.contains("can("), !compact.contains("plugin(") {
+            let inner = condition(String(compact.dropFirst()))
+            return (!inner.holds, inner.unknown)
+        }
+        let bare = compact.drop { $0 == "(" }
+        if bare.hasPrefix("version>=") { return (true, false) }
+        if bare.hasPrefix("version<") { return (false, false) }
         if compact.contains("can(") || compact.contains("plugin(") {
             return (compact.hasPrefix("!") || compact.hasPrefix("(!"), false)
         }

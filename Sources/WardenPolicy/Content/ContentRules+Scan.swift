@@ -107,9 +107,14 @@ extension ContentRules {
                     return (0, nil, true)
                 }
             }
-            if outcome.2, !errors.contains(rule) { errors.append(rule) }
             if let range = outcome.1, first == nil { first = Self.snippet(subject[range]) }
             total += outcome.0
+            if outcome.2 {
+                // A rule that reached the match limits is not run again on this message: a
+                // crafted message could otherwise make it fail on every paragraph.
+                if !errors.contains(rule) { errors.append(rule) }
+                break
+            }
             if total >= maximum { break }
         }
         return (total, first)

@@ -42,23 +42,7 @@ extension RateLimiter {
     /// and meet the rule set's thresholds. Shadow hits decide only what would have happened.
     func decide(_ hits: [(Rule, PolicyHit)], facts: SessionFacts, reason: String) -> Decision {
         func outcome(_ counted: [(Rule, PolicyHit)]) -> (Verdict, Rule?, Double) {
-            let score = ClientPolicy.rounded(counted.reduce(0) { $0 + $1.1.score })
-            var verdict: Verdict = .continue
-            var decisive: Rule?
-            for (rule, _) in counted {
-                guard let action = rule.action?.verdict, action.refuses, ClientPolicy.severity(action) > ClientPolicy.severity(verdict) else { continue }
-                verdict = action
-                decisive = rule
-            }
-            let total = ClientPolicy.rounded(facts.score + score)
-            if verdict == .continue, score != 0 {
-                if let threshold = rejectThreshold, total >= threshold {
-                    verdict = .reject
-                } else if let threshold = tempfailThreshold, total >= threshold {
-                    verdict = .tempfail
-                }
-            }
-            return (verdict, decisive, score)
+            StageOutcome.decide(counted, sessionScore: facts.score, rejectThreshold: rejectThreshold, tempfailThreshold: tempfailThreshold)
         }
         let applied = outcome(hits.filter { !$0.1.shadow })
         let full = outcome(hits)

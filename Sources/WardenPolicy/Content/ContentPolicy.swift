@@ -36,23 +36,8 @@ public final class ContentPolicy: Sendable {
             (hit.rule, PolicyHit(rule: hit.rule.name, score: hit.score, evidence: hit.evidence, shadow: hit.rule.shadow || ruleSet.shadow))
         }
         func outcome(_ counted: [(Rule, PolicyHit)]) -> (Verdict, Rule?, Double) {
-            let score = ClientPolicy.rounded(counted.reduce(0) { $0 + $1.1.score })
-            var verdict: Verdict = .continue
-            var decisive: Rule?
-            for (rule, _) in counted {
-                guard let action = rule.action?.verdict, action.refuses, ClientPolicy.severity(action) > ClientPolicy.severity(verdict) else { continue }
-                verdict = action
-                decisive = rule
-            }
-            let total = ClientPolicy.rounded(facts.score + score)
-            if verdict == .continue, !counted.isEmpty {
-                if let threshold = ruleSet.rejectThreshold, total >= threshold {
-                    verdict = .reject
-                } else if let threshold = ruleSet.tempfailThreshold, total >= threshold {
-                    verdict = .tempfail
-                }
-            }
-            return (verdict, decisive, score)
+            StageOutcome.decide(
+                counted, sessionScore: facts.score, rejectThreshold: ruleSet.rejectThreshold, tempfailThreshold: ruleSet.tempfailThreshold)
         }
         let applied = outcome(hits.filter { !$0.1.shadow })
         let full = outcome(hits)

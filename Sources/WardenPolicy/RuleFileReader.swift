@@ -162,12 +162,14 @@ public struct RuleFileReader {
         path.hasPrefix(displayRoot) ? String(path.dropFirst(displayRoot.count)) : path
     }
 
-    /// The line without its comment: `#` starts one unless escaped as `\#`.
+    /// The line without its comment: `#` starts one unless escaped as `\#`, which is a `#`.
     static func stripComment(_ raw: Substring) -> String {
         var result = ""
         var escaped = false
         for character in raw {
             if character == "#" && !escaped { break }
+            // SpamAssassin reads `\#` as `#` (Conf::Parser: `s/\\#/#/g`).
+            if character == "#" { result.removeLast() }
             escaped = character == "\\" && !escaped
             result.append(character)
         }

@@ -94,7 +94,9 @@ extension RuleSetLoader {
     static func byteCount(_ text: String) -> Int? {
         let lowered = text.lowercased()
         let multiplier = lowered.hasSuffix("k") ? 1024 : lowered.hasSuffix("m") ? 1024 * 1024 : 1
-        return Int(multiplier == 1 ? lowered : String(lowered.dropLast())).map { $0 * multiplier }
+        guard let number = Int(multiplier == 1 ? lowered : String(lowered.dropLast())) else { return nil }
+        let (bytes, overflow) = number.multipliedReportingOverflow(by: multiplier)
+        return overflow ? nil : bytes
     }
 
     /// `tflags`: `shadow` for any rule; `multiple`, `maxhits=N`, `nice` and `nosubject` for content
@@ -134,6 +136,9 @@ extension RuleSetLoader {
         for rule in ruleSet.rules {
             if case .content(.meta(let expression)) = rule.test { metas[rule.name] = expression }
         }
+        for name in Self.metasInLoops(metas) {
+            ruleSet.skipped[name] = "meta rules that depend on each other in a loop"
+        }
         var changed = true
         while changed {
             changed = false
@@ -143,14 +148,15 @@ extension RuleSetLoader {
                 changed = true
             }
         }
-        for name in Self.metasInLoops(metas) where ruleSet.skipped[name] == nil {
-            ruleSet.skipped[name] = "meta rules that depend on each other in a loop"
-        }
         ruleSet.rules.removeAll { rule in
             if case .content(.meta) = rule.test, ruleSet.skipped[rule.name] != nil { return true }
             return false
         }
         indexByName = Dictionary(ruleSet.rules.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { $1 })
+        // SpamAssassin's fix_tests: a `nice` rule without a score of its own lowers the score.
+        for index in ruleSet.rules.indices where ruleSet.rules[index].flags.nice && !scored.contains(ruleSet.rules[index].name) {
+            ruleSet.rules[index].score = -abs(ruleSet.rules[index].score)
+        }
         let enabled = ruleSet.rules.filter { rule in
             guard case .content = rule.test else { return false }
             return !(scored.contains(rule.name) && rule.score == 0)

@@ -30,6 +30,7 @@ import Testing
         ("CLIENT_NO_RDNS UPPER_KEYWORD", "client_no_rdns"),
         ("client_no_rdns __SUB_RULE", "client_no_rdns"),
         ("client_no_rdns \(String(repeating: "A", count: 64))", "client_no_rdns"),
+        ("client_no_rdns \(String(repeating: "A", count: 100))", "client_no_rdns"),
     ])
     func validRuleDirectives(line: String, compiled: String) throws {
         let outcome = loadRules(line, lists: Self.lists)
@@ -71,9 +72,9 @@ import Testing
         ("helo HELO IP-LITERAL", "helo takes one of ip-literal, not-fqdn, claims-us, no-fcrdns-match"),
         ("helo HELO ip-literal not-fqdn", "helo takes one of ip-literal, not-fqdn, claims-us, no-fcrdns-match"),
         ("client_no_rdns", "a rule name is missing"),
-        ("client_no_rdns BAD-NAME", "BAD-NAME is not a rule name (letters, digits, _; at most 64)"),
-        ("client_no_rdns \(String(repeating: "A", count: 65))", "\(String(repeating: "A", count: 65)) is not a rule name (letters, digits, _; at most 64)"),
-        ("client_list BAD.NAME allow.txt", "BAD.NAME is not a rule name (letters, digits, _; at most 64)"),
+        ("client_no_rdns BAD-NAME", "BAD-NAME is not a rule name (letters, digits, _; at most 100)"),
+        ("client_no_rdns \(String(repeating: "A", count: 101))", "\(String(repeating: "A", count: 101)) is not a rule name (letters, digits, _; at most 100)"),
+        ("client_list BAD.NAME allow.txt", "BAD.NAME is not a rule name (letters, digits, _; at most 100)"),
     ])
     func invalidRuleDirectives(line: String, message: String) {
         let outcome = loadRules(line, lists: Self.lists)
@@ -265,15 +266,39 @@ import Testing
         #expect(outcome.messages == ["Rules/10.cf:2: \(message)"])
     }
 
-    @Test(arguments: ["score", "describe", "action", "tflags"])
-    func attributesOfUndefinedRulesAreErrors(keyword: String) {
-        let argument = ["score": "1", "describe": "some text", "action": "reject", "tflags": "shadow"][keyword]!
+    /// SpamAssassin's stock files score, describe and flag rules of plugins that may not be
+    /// loaded: as in SpamAssassin, that is a warning. An action for an undefined rule is Warden's
+    /// own mistake and an error.
+    @Test(arguments: ["score", "describe", "tflags"])
+    func attributesOfUndefinedRulesAreWarnings(keyword: String) throws {
+        let argument = ["score": "1", "describe": "some text", "tflags": "shadow"][keyword]!
         let outcome = loadRules("client_no_rdns DEFINED\n\(keyword) NOPE \(argument)")
+        #expect(outcome.messages == ["Rules/10.cf:2: warning: \(keyword) for undefined rule NOPE; ignored"])
+        #expect(try #require(outcome.ruleSet).rules.map(\.name) == ["DEFINED"])
+    }
+
+    @Test func anActionOfAnUndefinedRuleIsAnError() {
+        let outcome = loadRules("client_no_rdns DEFINED\naction NOPE reject")
         #expect(outcome.ruleSet == nil)
-        #expect(outcome.messages == ["Rules/10.cf:2: \(keyword) for undefined rule NOPE"])
+        #expect(outcome.messages == ["Rules/10.cf:2: action for undefined rule NOPE"])
     }
 
     @Test func attributesOfSkippedSpamAssassinRulesAreNotErrors() throws {
+        let text = """
+            header   SA_EVAL  eval:check_for_missing_to_header()
+            score    SA_EVAL  0 1.2 0 1.5
+            describe SA_EVAL  Missing To
+            tflags   SA_EVAL  net
+            action   SA_EVAL  reject
+            """
+        let outcome = loadRules(text)
+        #expect(outcome.messages == ["Rules/10.cf:1: warning: rule SA_EVAL skipped: eval: test check_for_missing_to_header is not supported"])
+        let set = try #require(outcome.ruleSet)
+        #expect(set.rules.isEmpty)
+        #expect(set.skipped == ["SA_EVAL": "eval: test check_for_missing_to_header is not supported"])
+    }
+
+    @Test func attributesOfSpamAssassinContentRules() throws {
         let text = """
             header   SA_SUBJECT  Subject =~ /cheap/i
             score    SA_SUBJECT  0 1.2 0 1.5
@@ -282,10 +307,17 @@ import Testing
             action   SA_SUBJECT  reject
             """
         let outcome = loadRules(text)
-        #expect(outcome.messages == ["Rules/10.cf:1: warning: header rules are not supported yet; rule SA_SUBJECT skipped"])
+        #expect(outcome.messages == [])
         let set = try #require(outcome.ruleSet)
-        #expect(set.rules.isEmpty)
-        #expect(set.skipped == ["SA_SUBJECT": "header rules are not supported yet"])
+        let rule = try #require(set.rules.first)
+        #expect(set.rules.count == 1)
+        #expect(rule.name == "SA_SUBJECT")
+        #expect(rule.score == 1.2)
+        #expect(rule.summary == "Cheap things")
+        #expect(rule.action == .reject)
+        #expect(set.ignoredFlags == ["net": 1])
+        #expect(set.skipped == [:])
+        #expect(set.content?.names == ["SA_SUBJECT"])
     }
 
     @Test func aDuplicateNameNamesTheFirstDefinition() {
@@ -304,26 +336,41 @@ import Testing
 
     // MARK: SpamAssassin directives
 
-    /// (line, the warning at Rules/10.cf:1, the skipped rule and reason)
+    /// (line, the content rule it defines)
     @Test(arguments: [
-        ("header H_SUBJ Subject =~ /viagra/i", "header rules are not supported yet; rule H_SUBJ skipped", "H_SUBJ", "header rules are not supported yet"),
-        ("body B_CHEAP /cheap/", "body rules are not supported yet; rule B_CHEAP skipped", "B_CHEAP", "body rules are not supported yet"),
-        ("rawbody RB_X /x/", "rawbody rules are not supported yet; rule RB_X skipped", "RB_X", "rawbody rules are not supported yet"),
-        ("full F_X /x/", "full rules are not supported yet; rule F_X skipped", "F_X", "full rules are not supported yet"),
-        ("uri U_SHORT /bit\\.ly/", "uri rules are not supported yet; rule U_SHORT skipped", "U_SHORT", "uri rules are not supported yet"),
-        ("meta M_BOTH (H_SUBJ && B_CHEAP)", "meta rules are not supported yet; rule M_BOTH skipped", "M_BOTH", "meta rules are not supported yet"),
-        ("mimeheader MH_X Content-Type =~ /x/", "mimeheader rules are not supported yet; rule MH_X skipped", "MH_X", "mimeheader rules are not supported yet"),
-        ("uri_detail UD_X host =~ /x/", "uri_detail rules are not supported yet; rule UD_X skipped", "UD_X", "uri_detail rules are not supported yet"),
-        ("askdns AD_X _AUTHORDOMAIN_.example.test A", "askdns rules are not supported yet; rule AD_X skipped", "AD_X", "askdns rules are not supported yet"),
-        ("header RCVD_IN_X eval:check_rbl('x', 'zen.spamhaus.org.')", "eval: test check_rbl is not supported; rule RCVD_IN_X skipped", "RCVD_IN_X", "eval: test check_rbl is not supported"),
-        ("body B_EVAL eval:check_stuff()", "eval: test check_stuff is not supported; rule B_EVAL skipped", "B_EVAL", "eval: test check_stuff is not supported"),
-        ("HEADER H_UPPER eval:check_for_missing_to_header()", "eval: test check_for_missing_to_header is not supported; rule H_UPPER skipped", "H_UPPER", "eval: test check_for_missing_to_header is not supported"),
+        ("header H_SUBJ Subject =~ /viagra/i", "H_SUBJ"),
+        ("body B_CHEAP /cheap/", "B_CHEAP"),
+        ("rawbody RB_X /x/", "RB_X"),
+        ("full F_X /x/", "F_X"),
+        ("uri U_SHORT /bit\\.ly/", "U_SHORT"),
+        ("meta M_BOTH (H_SUBJ && B_CHEAP)", "M_BOTH"),
+        ("HEADER H_UPPER Subject =~ /x/", "H_UPPER"),
     ])
-    func spamAssassinRulesAreWarnings(line: String, warning: String, name: String, reason: String) throws {
+    func spamAssassinContentRulesLoad(line: String, name: String) throws {
         let outcome = loadRules(line)
-        #expect(outcome.messages == ["Rules/10.cf:1: warning: \(warning)"])
+        #expect(outcome.messages == [])
+        let set = try #require(outcome.ruleSet)
+        #expect(set.rules.map(\.name) == [name])
+        #expect(set.skipped == [:])
+        #expect(set.content?.names == [name])
+    }
+
+    /// (line, the skipped rule, the reason in the warning at Rules/10.cf:1)
+    @Test(arguments: [
+        ("mimeheader MH_X Content-Type =~ /x/", "MH_X", "mimeheader rules are not supported"),
+        ("uri_detail UD_X host =~ /x/", "UD_X", "uri_detail rules are not supported"),
+        ("askdns AD_X _AUTHORDOMAIN_.example.test A", "AD_X", "askdns rules are not supported"),
+        ("header RCVD_IN_X eval:check_rbl('x', 'zen.spamhaus.org.')", "RCVD_IN_X", "eval: test check_rbl is not supported"),
+        ("body B_EVAL eval:check_stuff()", "B_EVAL", "eval: test check_stuff is not supported"),
+        ("HEADER H_UPPER eval:check_for_missing_to_header()", "H_UPPER", "eval: test check_for_missing_to_header is not supported"),
+        ("header H_HOST From:host =~ /example/", "H_HOST", "header modifier :host is not supported"),
+    ])
+    func spamAssassinRulesWardenDoesNotRunAreWarnings(line: String, name: String, reason: String) throws {
+        let outcome = loadRules(line)
+        #expect(outcome.messages == ["Rules/10.cf:1: warning: rule \(name) skipped: \(reason)"])
         let set = try #require(outcome.ruleSet)
         #expect(set.skipped == [name: reason])
+        #expect(set.rules.isEmpty)
         #expect(set.warnings.map(\.severity) == [.warning])
     }
 
@@ -345,17 +392,42 @@ import Testing
         #expect(outcome.ruleSet != nil)
     }
 
+    /// A plugin Warden does not have (TextCat here): its block is skipped without a word, except
+    /// that the rules it defines are listed as skipped.
     @Test func directivesInsideASkippedIfpluginAreNotReported() throws {
         let text = """
-            ifplugin Mail::SpamAssassin::Plugin::URIDNSBL
-            uridnsbl URIBL_BLACK multi.uribl.com. A
-            urirhssub URIBL_RED multi.uribl.com. A 4
-            body URIBL_RED eval:check_uridnsbl('URIBL_RED')
+            ifplugin Mail::SpamAssassin::Plugin::TextCat
+            ok_languages en
+            body TC_RULE eval:check_language()
+            header TC_HEADER X-Languages =~ /xx/
             frobnicate this is not even a directive
             endif
             """
         let outcome = loadRules(text)
         #expect(outcome.messages == [])
+        let set = try #require(outcome.ruleSet)
+        #expect(set.rules.isEmpty)
+        let reason = "needs the SpamAssassin plugin TextCat, which Warden does not have"
+        #expect(set.skipped == ["TC_RULE": reason, "TC_HEADER": reason])
+    }
+
+    /// A plugin block Warden reads (URIDNSBL): the plugin's directives are one warning each,
+    /// naming the plugin, even one SpamAssassin itself does not know.
+    @Test func directivesInsideAReadIfpluginAreWarnings() throws {
+        let text = """
+            ifplugin Mail::SpamAssassin::Plugin::URIDNSBL
+            uridnsbl URIBL_BLACK multi.uribl.com. A
+            urirhssub URIBL_RED multi.uribl.com. A 4
+            frobnicate this is not even a directive
+            endif
+            """
+        let outcome = loadRules(text)
+        #expect(
+            outcome.messages == [
+                "Rules/10.cf:2: warning: SpamAssassin directive uridnsbl (plugin URIDNSBL) is not supported; skipped",
+                "Rules/10.cf:3: warning: SpamAssassin directive urirhssub (plugin URIDNSBL) is not supported; skipped",
+                "Rules/10.cf:4: warning: SpamAssassin directive frobnicate (plugin URIDNSBL) is not supported; skipped",
+            ])
         #expect(try #require(outcome.ruleSet).rules.isEmpty)
     }
 
@@ -401,7 +473,7 @@ import Testing
                 endif
                 frobnicate
                 loadplugin Mail::SpamAssassin::Plugin::DKIM
-                score MISSING 1
+                action MISSING reject
                 client_list LOCAL_DROP bad.txt
                 """,
             "Rules/20-b.cf": "threshold reject x\nclient_no_rdns OK_RULE",
@@ -412,7 +484,7 @@ import Testing
         let expected: Set<String> = [
             "Rules/10-a.cf:1: endif without if",
             "Rules/10-a.cf:2: unknown directive frobnicate",
-            "Rules/10-a.cf:4: score for undefined rule MISSING",
+            "Rules/10-a.cf:4: action for undefined rule MISSING",
             "Blocklists/bad.txt:1: not-an-address is not an address or CIDR (not an IPv4 or IPv6 address) (used by Rules/10-a.cf:5)",
             "Rules/20-b.cf:1: threshold takes tempfail, reject or allow and a number",
         ]
@@ -460,6 +532,6 @@ import Testing
     /// anything else is refused.
     @Test func ruleNamesAreLettersDigitsAndUnderscores() {
         #expect(loadRules("client_no_rdns no_rdns").messages == [])
-        #expect(loadRules("client_no_rdns NO-RDNS").messages == ["Rules/10.cf:1: NO-RDNS is not a rule name (letters, digits, _; at most 64)"])
+        #expect(loadRules("client_no_rdns NO-RDNS").messages == ["Rules/10.cf:1: NO-RDNS is not a rule name (letters, digits, _; at most 100)"])
     }
 }

@@ -63,9 +63,10 @@ public final class ContentPolicy: Sendable {
 
     /// The fields to add to a message that passes, for its total score and rules that hit.
     public func tagFields(_ result: ContentResult, facts: SessionFacts) -> [(name: String, value: String)] {
-        // The client rules that counted come first: their scores are in the total too.
-        let names = facts.ruleHits.keys.filter { !$0.hasPrefix("__") }.sorted()
-            + result.hits.filter { !$0.rule.isSubRule && !$0.rule.shadow }.map(\.rule.name)
+        // The client rules that counted are named too: their scores are in the total. Sorted by
+        // name, as SpamAssassin lists them.
+        let names = (facts.ruleHits.keys.filter { !$0.hasPrefix("__") }
+            + result.hits.filter { !$0.rule.isSubRule && !$0.rule.shadow }.map(\.rule.name)).sorted()
         let content = result.hits.filter { !$0.rule.shadow }.reduce(0) { $0 + $1.score }
         return ruleSet.tagging.fields(score: ClientPolicy.rounded(facts.score + content), rules: names)
     }

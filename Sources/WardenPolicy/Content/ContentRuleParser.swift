@@ -149,7 +149,7 @@ enum ContentRuleParser {
         }
         var text = literal
         if text.hasPrefix("qr"), let third = text.dropFirst(2).first, !third.isLetter, !third.isNumber, third != " " {
-            text.removeFirst()  // qr{...} is m{...} for a rule
+            text = "m" + text.dropFirst(2)  // qr{...} is m{...} for a rule
         }
         do {
             return try Regex8(perlLiteral: text)

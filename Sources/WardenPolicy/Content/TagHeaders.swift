@@ -23,7 +23,8 @@ public struct TagHeaders: Sendable, Hashable {
     public func fields(score: Double, rules: [String]) -> [(name: String, value: String)] {
         guard enabled else { return [] }
         let spam = score >= threshold
-        let shownScore = Self.format(score)
+        // As SpamAssassin shows it: a score below the threshold never reads as the threshold.
+        let shownScore = !spam && Self.format(score) == Self.format(threshold) ? Self.format(threshold - 0.1) : Self.format(score)
         var fields: [(String, String)] = []
         if let scoreName { fields.append((scoreName, shownScore)) }
         if let statusName {

@@ -123,7 +123,7 @@ extension ClientPolicy {
     }
 
     /// Scores are decimals written by people: 0.1 + 4.1 + 0.8 must reach a threshold of 5.
-    static func rounded(_ score: Double) -> Double {
+    public static func rounded(_ score: Double) -> Double {
         (score * 1_000_000).rounded() / 1_000_000
     }
 

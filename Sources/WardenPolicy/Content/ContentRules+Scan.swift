@@ -30,9 +30,9 @@ extension ContentRules {
             case .exists:
                 outcome = value == nil ? (0, nil) : (1, "header \(Self.describe(query)) exists")
             case .matches(let regex):
-                outcome = run(regex, over: [subject], flags: entry.rule.flags, matcher: matcher, errors: &result.ruleErrors, rule: entry.rule.name)
+                outcome = run(regex, over: CollectionOfOne(subject), flags: entry.rule.flags, matcher: matcher, errors: &result.ruleErrors, rule: entry.rule.name)
             case .notMatches(let regex):
-                let (found, _) = run(regex, over: [subject], flags: RuleFlags(), matcher: matcher, errors: &result.ruleErrors, rule: entry.rule.name)
+                let (found, _) = run(regex, over: CollectionOfOne(subject), flags: RuleFlags(), matcher: matcher, errors: &result.ruleErrors, rule: entry.rule.name)
                 outcome = found == 0 && !result.ruleErrors.contains(entry.rule.name) ? (1, "") : (0, nil)
             }
             guard outcome.0 > 0 else { continue }
@@ -57,7 +57,7 @@ extension ContentRules {
                 defer { index += 1 }
                 if let literal = entry.literal, !found[literal] { continue }
                 guard let regex = entry.test.regex else { continue }
-                let lines = kind == .body && entry.rule.flags.noSubject ? Array(subjects.dropFirst()) : subjects
+                let lines = kind == .body && entry.rule.flags.noSubject ? subjects.dropFirst() : subjects[...]
                 let (count, matched) = run(regex, over: lines, flags: entry.rule.flags, matcher: matcher, errors: &result.ruleErrors, rule: entry.rule.name)
                 guard count > 0 else { continue }
                 counts[index] = Double(count)
@@ -79,9 +79,8 @@ extension ContentRules {
             let parts = zip(meta.expression.ruleNames, values).filter { $0.1 != 0 }.map(\.0)
             evidence[index] = "meta " + (parts.isEmpty ? "(no rule hit)" : parts.joined(separator: ", "))
         }
-        let rulesByIndex = entries.flatMap { $0.map(\.rule) } + metas.map(\.rule)
         for position in counts.indices where counts[position] > 0 {
-            result.hits.append(ContentHit(rule: rulesByIndex[position], count: Int(counts[position]), evidence: evidence[position]))
+            result.hits.append(ContentHit(rule: rulesInOrder[position], count: Int(counts[position]), evidence: evidence[position]))
         }
         return result
     }
@@ -89,7 +88,7 @@ extension ContentRules {
     /// Matches over each subject in turn: the first match, or with `multiple` every match up to
     /// `maxhits` in all subjects together. Returns the count and the first match as evidence.
     private func run(
-        _ regex: Regex8, over subjects: [[UInt8]], flags: RuleFlags, matcher: RegexMatcher, errors: inout [String], rule: String
+        _ regex: Regex8, over subjects: some Collection<[UInt8]>, flags: RuleFlags, matcher: RegexMatcher, errors: inout [String], rule: String
     ) -> (Int, String?) {
         var total = 0
         var first: String?

@@ -34,6 +34,8 @@ public final class ContentRules: Sendable {
     let metas: [Meta]
     /// Names of entries then metas, the index of a rule in a scan's counts.
     public let names: [String]
+    /// The rules in the same order as `names`.
+    let rulesInOrder: [Rule]
 
     public var count: Int { entries.reduce(0) { $0 + $1.count } + metas.count }
     public var isEmpty: Bool { count == 0 }
@@ -83,6 +85,7 @@ public final class ContentRules: Sendable {
         }
         names += ordered.map(\.name)
         self.names = names
+        rulesInOrder = byKind.flatMap { $0.map(\.rule) } + ordered
     }
 
     /// Metas after the metas they read; the loader has removed those in a cycle.

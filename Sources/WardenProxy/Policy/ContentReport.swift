@@ -6,10 +6,11 @@ public enum ContentReport {
     public static func summary(_ rules: RuleSet) -> String {
         var counts: [String: Int] = [:]
         var disabled = 0
+        let running = Set(rules.content?.names ?? [])
         for rule in rules.rules {
             guard case .content(let test) = rule.test else { continue }
             counts[test.kind, default: 0] += 1
-            if rule.score == 0, !rule.isSubRule, rules.content.map({ !$0.names.contains(rule.name) }) ?? true { disabled += 1 }
+            if !running.contains(rule.name) { disabled += 1 }
         }
         let types = ["header", "body", "rawbody", "full", "uri", "meta"]
         let loaded = counts.values.reduce(0, +)

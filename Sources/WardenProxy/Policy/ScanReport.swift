@@ -72,7 +72,7 @@ public struct ScanReport: Sendable {
             return report
         }
         report.rulesLoaded = content.rules.count
-        let result = content.scan(message, envelopeFrom: envelope.from ?? nil, sessionHits: facts.ruleHits)
+        let result = content.scan(message, envelopeFrom: envelope.from, sessionHits: facts.ruleHits)
         report.result = result
         let decision = content.decide(result, facts: facts)
         let summaries = Dictionary(result.hits.map { ($0.rule.name, $0) }, uniquingKeysWith: { first, _ in first })
@@ -82,9 +82,9 @@ public struct ScanReport: Sendable {
                 stage: "content", rule: hit.rule, score: hit.score, count: counted?.count ?? 1,
                 summary: counted?.rule.summary ?? "", evidence: hit.evidence, shadow: hit.shadow))
         }
-        report.score = ClientPolicyScore.total(facts.score, decision.score)
+        report.score = ClientPolicy.rounded(facts.score + decision.score)
         if decision.verdict.refuses { return report.refused(decision) }
-        report.fields = content.tagFields(result, facts: facts).filter { _ in content.ruleSet.tagging.enabled }
+        report.fields = content.tagFields(result, facts: facts)
         return report
     }
 
@@ -138,8 +138,4 @@ public struct ScanReport: Sendable {
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
         return String(decoding: data, as: UTF8.self)
     }
-}
-
-enum ClientPolicyScore {
-    static func total(_ a: Double, _ b: Double) -> Double { ((a + b) * 1_000_000).rounded() / 1_000_000 }
 }

@@ -227,7 +227,7 @@ import Testing
 }
 
 /// A small seeded generator (SplitMix64) so random tests repeat exactly.
-private struct SplitMix: RandomNumberGenerator {
+struct SplitMix: RandomNumberGenerator {
     var state: UInt64
     init(seed: UInt64) { state = seed }
     mutating func next() -> UInt64 {

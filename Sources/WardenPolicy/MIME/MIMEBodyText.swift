@@ -13,10 +13,10 @@ struct MIMEBodyText {
     var problems: [MIMEProblem] = []
 
     init(leaves: [MIMELeaf], subject: String?, limits: MIMELimits) {
-        var rendered: [Unicode.Scalar] = []
+        var rendered: [UInt8] = []
         var raw = ""
         for leaf in leaves {
-            if !rendered.isEmpty { rendered.append("\n") }
+            if !rendered.isEmpty { rendered.append(0x0A) }
             let effectiveType = leaf.effectiveType
             let isRendered = effectiveType == "text/plain" || effectiveType == "text/html"
             let isRaw =
@@ -36,9 +36,7 @@ struct MIMEBodyText {
                     partText = html.text
                     htmlURIs.append(contentsOf: html.uris)
                 }
-                rendered.append(
-                    contentsOf: Self.truncated(
-                        Array(partText.unicodeScalars), at: limits.bodyPartScanSize, breaks: ["\n", " "]))
+                Self.append(partText, to: &rendered, limit: limits.bodyPartScanSize)
             }
             if isRaw {
                 let cut = Self.truncated(
@@ -54,7 +52,18 @@ struct MIMEBodyText {
         rawBody = raw
         // Without any part SpamAssassin has no body at all, not even the Subject.
         guard !leaves.isEmpty else { return }
-        body = ((subject ?? "") + "\n") + String(String.UnicodeScalarView(Self.collapsingWhitespace(rendered)))
+        body = ((subject ?? "") + "\n") + String(decoding: Self.collapsingWhitespace(rendered), as: UTF8.self)
+    }
+
+    /// `text` as UTF-8 after `bytes`, cut as `truncated` cuts it at `limit` characters.
+    private static func append(_ text: String, to bytes: inout [UInt8], limit: Int) {
+        // Fewer bytes than the limit: fewer characters too, nothing to cut.
+        if limit <= 0 || text.utf8.count <= limit {
+            bytes.append(contentsOf: text.utf8)
+            return
+        }
+        let cut = truncated(Array(text.unicodeScalars), at: limit, breaks: ["\n", " "])
+        bytes.append(contentsOf: String(String.UnicodeScalarView(cut)).utf8)
     }
 
     /// `^word\b`.
@@ -72,42 +81,66 @@ struct MIMEBodyText {
         return Array(text[..<limit])
     }
 
-    /// `s/\n+\s*\n+/\0/gs; s/\s+/ /gs; tr/\0/\n/`: a run of whitespace holding two or more line
-    /// feeds becomes a paragraph break (with a space for the whitespace before its first and
-    /// after its last line feed), any other run one space.
-    static func collapsingWhitespace(_ text: [Unicode.Scalar]) -> [Unicode.Scalar] {
-        var output: [Unicode.Scalar] = []
+    /// `s/\n+\s*\n+/\0/gs; s/\s+/ /gs; tr/\0/\n/` on UTF-8 text: a run of whitespace holding
+    /// two or more line feeds becomes a paragraph break (with a space for the whitespace before its
+    /// first and after its last line feed), any other run one space.
+    static func collapsingWhitespace(_ text: [UInt8]) -> [UInt8] {
+        var output: [UInt8] = []
         output.reserveCapacity(text.count)
-        var index = 0
-        while index < text.count {
-            let scalar = text[index]
-            guard scalar.properties.isWhitespace else {
-                output.append(scalar == "\u{0}" ? "\n" : scalar)
-                index += 1
-                continue
-            }
-            var end = index
-            var firstNewline: Int?
-            var lastNewline = 0
-            var newlines = 0
-            while end < text.count, text[end].properties.isWhitespace {
-                if text[end] == "\n" {
-                    newlines += 1
-                    if firstNewline == nil { firstNewline = end }
-                    lastNewline = end
+        text.withUnsafeBufferPointer { text in
+            var index = 0
+            while index < text.count {
+                let first = whitespaceLength(text, at: index)
+                guard first > 0 else {
+                    output.append(text[index] == 0 ? 0x0A : text[index])
+                    index += 1
+                    continue
                 }
-                end += 1
+                var end = index
+                var firstNewline: Int?
+                var lastNewline = 0
+                var newlines = 0
+                var length = first
+                while length > 0 {
+                    if text[end] == 0x0A {
+                        newlines += 1
+                        if firstNewline == nil { firstNewline = end }
+                        lastNewline = end
+                    }
+                    end += length
+                    length = end < text.count ? whitespaceLength(text, at: end) : 0
+                }
+                if newlines >= 2, let firstNewline {
+                    if firstNewline > index { output.append(0x20) }
+                    output.append(0x0A)
+                    if end > lastNewline + 1 { output.append(0x20) }
+                } else {
+                    output.append(0x20)
+                }
+                index = end
             }
-            if newlines >= 2, let first = firstNewline {
-                if first > index { output.append(" ") }
-                output.append("\n")
-                if end > lastNewline + 1 { output.append(" ") }
-            } else {
-                output.append(" ")
-            }
-            index = end
         }
         return output
+    }
+
+    /// The length in bytes of the Unicode whitespace character (Perl's `\s`, Unicode's
+    /// White_Space) starting at `index` of valid UTF-8, or 0 when there is none there.
+    static func whitespaceLength(_ text: UnsafeBufferPointer<UInt8>, at index: Int) -> Int {
+        let lead = text[index]
+        if lead < 0x80 { return (lead >= 0x09 && lead <= 0x0D) || lead == 0x20 ? 1 : 0 }
+        guard lead == 0xC2 || lead == 0xE1 || lead == 0xE2 || lead == 0xE3 else { return 0 }
+        let second = index + 1 < text.count ? text[index + 1] : 0
+        if lead == 0xC2 { return second == 0x85 || second == 0xA0 ? 2 : 0 }
+        guard index + 2 < text.count else { return 0 }
+        let third = text[index + 2]
+        switch (lead, second) {
+        case (0xE1, 0x9A): return third == 0x80 ? 3 : 0  // U+1680
+        case (0xE2, 0x80):  // U+2000...U+200A, U+2028, U+2029, U+202F
+            return third <= 0x8A || third == 0xA8 || third == 0xA9 || third == 0xAF ? 3 : 0
+        case (0xE2, 0x81): return third == 0x9F ? 3 : 0  // U+205F
+        case (0xE3, 0x80): return third == 0x80 ? 3 : 0  // U+3000
+        default: return 0
+        }
     }
 
     /// `split_into_array_of_short_lines`: the lines of `text` (line feeds kept), lines longer

@@ -15,6 +15,11 @@
 enum MIMETextURIScanner {
     /// The links in `line`, schemes added, skipping any already in `seen` (raw form).
     static func scan(_ line: [UInt8], seen: inout Set<[UInt8]>) -> [String] {
+        mayHoldLink(line) ? scanEveryPosition(line, seen: &seen) : []
+    }
+
+    /// `scan` without the `mayHoldLink` shortcut.
+    static func scanEveryPosition(_ line: [UInt8], seen: inout Set<[UInt8]>) -> [String] {
         var found: [String] = []
         let nextEnd = nextIndex(line, where: isEndDelimiter)
         let nextMailEnd = nextIndex(line, where: isMailEndDelimiter)
@@ -39,6 +44,27 @@ enum MIMETextURIScanner {
 
     enum Kind { case scheme, mail, schemeless }
 
+    /// Whether `line` can hold a match at all: a scheme and `mailto:` need a `:`, an address an
+    /// `@`, and `www.`, `ftp.` and a host under a top-level domain a `.` followed by a byte that is
+    /// not an end delimiter. Most lines of prose have none of these and are not scanned further.
+    static func mayHoldLink(_ line: [UInt8]) -> Bool {
+        line.withUnsafeBufferPointer { bytes in
+            var index = 0
+            while index < bytes.count {
+                switch bytes[index] {
+                case UInt8(ascii: ":"), UInt8(ascii: "@"):
+                    return true
+                case UInt8(ascii: "."):
+                    if index + 1 < bytes.count, !isEndDelimiter(bytes[index + 1]) { return true }
+                default:
+                    break
+                }
+                index += 1
+            }
+            return false
+        }
+    }
+
     // MARK: Matching
 
     private static func match(
@@ -50,7 +76,7 @@ enum MIMETextURIScanner {
             if (1...2048).contains(end - (p + prefix)) { return (p..<end, .scheme, nil) }
         }
         // 2. mailto:[^EE]{1,2048} | [^EE@]{1,251}\@[^EE]{1,251}
-        if hasPrefix(line, at: p, "mailto:") {
+        if line[p] | 0x20 == UInt8(ascii: "m"), hasPrefix(line, at: p, mailtoPrefix) {
             let end = nextMailEnd[min(p + 7, line.count)]
             if (1...2048).contains(end - (p + 7)) { return (p..<end, .mail, nil) }
         }
@@ -113,11 +139,21 @@ enum MIMETextURIScanner {
             || before == UInt8(ascii: "(")
     }
 
+    private static let schemePrefixes: [[UInt8]] = ["http://", "https://", "ftp://", "ftp."].map { Array($0.utf8) }
+    private static let mailtoPrefix = Array("mailto:".utf8)
+    private static let wwwPrefix = Array("www".utf8)
+
     private static func schemePrefixLength(_ line: [UInt8], at p: Int) -> Int? {
-        for prefix in ["http://", "https://", "ftp://", "ftp."] where hasPrefix(line, at: p, prefix) {
-            return prefix.utf8.count
+        switch line[p] | 0x20 {
+        case UInt8(ascii: "h"), UInt8(ascii: "f"):
+            for prefix in schemePrefixes where hasPrefix(line, at: p, prefix) { return prefix.count }
+            return nil
+        case UInt8(ascii: "w"):
+            break
+        default:
+            return nil
         }
-        guard hasPrefix(line, at: p, "www") else { return nil }
+        guard hasPrefix(line, at: p, wwwPrefix) else { return nil }
         var index = p + 3
         while index < line.count, index < p + 5, isDigit(line[index]) { index += 1 }
         return index < line.count && line[index] == UInt8(ascii: ".") ? index + 1 - p : nil
@@ -244,10 +280,10 @@ enum MIMETextURIScanner {
 
     private static func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
 
-    private static func hasPrefix(_ line: [UInt8], at p: Int, _ prefix: String) -> Bool {
-        let bytes = Array(prefix.utf8)
-        guard p + bytes.count <= line.count else { return false }
-        for (offset, byte) in bytes.enumerated() where MIMEContentType.asciiLowercase(line[p + offset]) != byte {
+    /// `prefix` (lower case) at `p`, ASCII letters in any case.
+    private static func hasPrefix(_ line: [UInt8], at p: Int, _ prefix: [UInt8]) -> Bool {
+        guard p + prefix.count <= line.count else { return false }
+        for offset in prefix.indices where MIMEContentType.asciiLowercase(line[p + offset]) != prefix[offset] {
             return false
         }
         return true

@@ -12,16 +12,22 @@ extension ContentRules {
         result.scannedBytes = input.full.count
         result.problems = input.message.problems
         var index = 0
-        var headerValues: [HeaderQuery: [UInt8]?] = [:]
+        // Each header value once, and which of its rules' literals it holds.
+        var headerValues = [[UInt8]?](repeating: nil, count: headerQueries.count)
+        var headerFound = [[Bool]?](repeating: nil, count: headerQueries.count)
         for entry in entries[Kind.header.rawValue] {
             defer { index += 1 }
             guard case .header(let query, let operation, let ifUnset) = entry.test else { continue }
-            let value: [UInt8]?
-            if let cached = headerValues[query] {
-                value = cached
-            } else {
-                value = input.headerValue(query)
-                headerValues[query] = value
+            if headerFound[entry.query] == nil {
+                let value = input.headerValue(query)
+                headerValues[entry.query] = value
+                headerFound[entry.query] = headerScreens[entry.query].occurrences(in: value.map { [$0] } ?? [])
+            }
+            let value = headerValues[entry.query]
+            // Without the literal the regex cannot match the value; an absent field with an
+            // [if-unset:] text is matched against that text instead.
+            if let literal = entry.literal, value != nil || ifUnset == nil, headerFound[entry.query]?[literal] != true {
+                continue
             }
             // An absent field is Perl's undef: it matches as the empty string.
             let subject = value ?? ifUnset.map { Array($0.utf8) } ?? []

@@ -8,11 +8,22 @@ import PCRE2
 public final class ContentRules: Sendable {
     enum Kind: Int, CaseIterable { case header, body, rawBody, full, uri }
 
-    struct Entry: Sendable {
+    /// A class, so that walking the rules of a scan copies a reference, not the rule.
+    final class Entry: Sendable {
         let rule: Rule
         let test: ContentTest
-        /// Index of the rule's required literal in its kind's screen; nil when it always runs.
+        /// Index of the rule's required literal in its kind's screen (a header rule's: in its
+        /// query's screen); nil when it always runs.
         let literal: Int?
+        /// A header rule's index in `headerQueries`.
+        let query: Int
+
+        init(rule: Rule, test: ContentTest, literal: Int?, query: Int) {
+            self.rule = rule
+            self.test = test
+            self.literal = literal
+            self.query = query
+        }
     }
 
     /// What a name in a meta expression stands for.
@@ -31,6 +42,10 @@ public final class ContentRules: Sendable {
 
     let entries: [[Entry]]
     let screens: [LiteralScreen]
+    /// The header values the header rules read, each once per message, and for each the
+    /// screen of the literals its `=~` rules require.
+    let headerQueries: [HeaderQuery]
+    let headerScreens: [LiteralScreen]
     let metas: [Meta]
     /// Names of entries then metas, the index of a rule in a scan's counts.
     public let names: [String]
@@ -46,6 +61,8 @@ public final class ContentRules: Sendable {
         var byKind = [[Entry]](repeating: [], count: Kind.allCases.count)
         var literals = [[[UInt8]]](repeating: [], count: Kind.allCases.count)
         var metaRules: [Rule] = []
+        var queries: [HeaderQuery] = []
+        var headerLiterals: [[[UInt8]]] = []
         for rule in rules.sorted(by: { $0.priority < $1.priority }) {
             guard case .content(let test) = rule.test else { continue }
             let kind: Kind
@@ -57,15 +74,28 @@ public final class ContentRules: Sendable {
             case .full: kind = .full
             case .uri: kind = .uri
             }
-            // Header values are short: their rules run directly. A negated or multiple rule needs
-            // every run, and a literal that a screen would fold is kept only if long enough.
+            // A negated rule needs every run, and a literal that a screen would fold is kept
+            // only if long enough. Header rules are screened per header value they read.
             var literalIndex: Int?
-            if kind != .header, let literal = test.regex?.requiredLiteral, literal.count >= 3 {
+            var queryIndex = 0
+            if case .header(let query, let operation, _) = test {
+                queryIndex = queries.firstIndex(of: query) ?? queries.count
+                if queryIndex == queries.count {
+                    queries.append(query)
+                    headerLiterals.append([])
+                }
+                if case .matches(let regex) = operation, let literal = regex.requiredLiteral, literal.count >= 3 {
+                    literalIndex = headerLiterals[queryIndex].count
+                    headerLiterals[queryIndex].append(literal)
+                }
+            } else if let literal = test.regex?.requiredLiteral, literal.count >= 3 {
                 literalIndex = literals[kind.rawValue].count
                 literals[kind.rawValue].append(literal)
             }
-            byKind[kind.rawValue].append(Entry(rule: rule, test: test, literal: literalIndex))
+            byKind[kind.rawValue].append(Entry(rule: rule, test: test, literal: literalIndex, query: queryIndex))
         }
+        headerQueries = queries
+        headerScreens = headerLiterals.map(LiteralScreen.init)
         entries = byKind
         screens = literals.map(LiteralScreen.init)
         var names = byKind.flatMap { $0.map(\.rule.name) }

@@ -25,6 +25,7 @@ public struct LogLineFormatter: Sendable {
     public static let leadingKeys = ["session", "client", "ref", "rule", "verdict"]
     /// Keys the line itself uses; metadata with these names is written as `_ts`, `_level`, `_msg`.
     static let reservedKeys: Set<String> = ["ts", "level", "msg"]
+    private static let leadingKeySet = Set(leadingKeys)
 
     public var format: LogFormat
 
@@ -40,16 +41,22 @@ public struct LogLineFormatter: Sendable {
         for key in Self.leadingKeys {
             if let value = metadata[key] { fields.append((key, value)) }
         }
-        let leading = Set(Self.leadingKeys)
         var rest: [(String, Logger.MetadataValue)] = []
-        for (key, value) in metadata where !leading.contains(key) {
+        for (key, value) in metadata where !Self.leadingKeySet.contains(key) {
             rest.append((Self.reservedKeys.contains(key) ? "_" + key : key, value))
         }
         fields += rest.sorted { $0.0 < $1.0 }
         switch format {
         case .logfmt:
-            return fields.map { key, value in Self.logfmtKey(key) + "=" + Self.logfmtValue(Self.text(value)) }
-                .joined(separator: " ")
+            var line = ""
+            line.reserveCapacity(256)
+            for (key, value) in fields {
+                if !line.isEmpty { line += " " }
+                line += Self.logfmtKey(key)
+                line += "="
+                line += Self.logfmtValue(Self.text(value))
+            }
+            return line
         case .json:
             return "{"
                 + fields.map { key, value in Self.jsonString(key) + ":" + Self.json(value) }.joined(separator: ",")
@@ -75,6 +82,7 @@ public struct LogLineFormatter: Sendable {
     // MARK: logfmt
 
     static func logfmtKey(_ key: String) -> String {
+        if isPlain(key) { return key }
         let cleaned = String(
             String.UnicodeScalarView(
                 key.unicodeScalars.map { $0 == " " || $0 == "=" || $0 == "\"" || !isPrintable($0) ? "_" : $0 }
@@ -84,6 +92,7 @@ public struct LogLineFormatter: Sendable {
     }
 
     static func logfmtValue(_ value: String) -> String {
+        if isPlain(value) { return value }
         let needsQuotes =
             value.isEmpty || value.unicodeScalars.contains { $0 == " " || $0 == "=" || $0 == "\"" || !isPrintable($0) }
         guard needsQuotes else { return value }
@@ -102,6 +111,12 @@ public struct LogLineFormatter: Sendable {
             }
         }
         return quoted + "\""
+    }
+
+    /// Printable ASCII without space, `=` and `"`, not empty: written as it is, key or value.
+    static func isPlain(_ text: String) -> Bool {
+        !text.isEmpty
+            && text.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "=") && $0 != UInt8(ascii: "\"") }
     }
 
     /// The text of a metadata value: arrays as `[a, b]`, dictionaries as `[k: v]` sorted by key.

@@ -23,7 +23,7 @@ extension SMTPSession {
             return content.decide(result, facts: facts)
         }
         let answer: PolicyAnswer = bytes.count <= Self.inlineScanBytes ? .now(scan()) : .later { scan() }
-        whenDecided(answer) { [self] decision in
+        whenDecided(answer, onLoop: false) { [self] decision in
             let result = box.get()
             for rule in result.ruleErrors {
                 runtime.metrics.contentRuleError(rule)

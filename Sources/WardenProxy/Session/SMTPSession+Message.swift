@@ -40,7 +40,7 @@ extension SMTPSession {
 
     /// CRLF.CRLF arrived: size limits, the data-end policy, then the upstream.
     func finishMessage() {
-        deadline?.cancel()
+        disarm()
         facts.messageSize = messageSize
         if spoolFailed {
             spoolFailed = false

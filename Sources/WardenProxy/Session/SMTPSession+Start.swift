@@ -236,7 +236,9 @@ extension SMTPSession {
     }
 
     /// Runs `then` with the decision, at once or when a waiting check answers, on the event loop.
-    func whenDecided(_ answer: PolicyAnswer, then: @escaping (Decision) -> Void) {
+    /// A waiting check runs as a task on the session's event loop; with `onLoop` false (long
+    /// work: a big message's scan) on the shared concurrency pool, never holding up the loop.
+    func whenDecided(_ answer: PolicyAnswer, onLoop: Bool = true, then: @escaping (Decision) -> Void) {
         switch answer {
         case .now(let decision):
             then(decision)
@@ -246,11 +248,15 @@ extension SMTPSession {
             // A check bounds its own wait; this deadline is the backstop for one that does not.
             arm(configuration.timeouts.commandSeconds, "policy")
             let promise = context.eventLoop.makePromise(of: Decision.self)
-            promise.completeWithTask { await wait() }
+            if onLoop {
+                Task(executorPreference: taskExecutor) { promise.succeed(await wait()) }
+            } else {
+                promise.completeWithTask { await wait() }
+            }
             promise.futureResult.assumeIsolated().whenSuccess { [self] decision in
                 busy = false
                 guard !closing else { return }
-                deadline?.cancel()
+                disarm()
                 then(decision)
                 carryOn()
             }

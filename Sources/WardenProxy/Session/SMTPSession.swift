@@ -38,7 +38,10 @@ final class SMTPSession: ChannelInboundHandler {
     var drainRequested = false
     var needsFlush = false
     var readingPaused = false
-    var deadline: Scheduled<Void>?
+    /// The deadline of the current phase (command, message, policy wait); set in `handlerAdded`.
+    var deadline: LazyDeadline?
+    /// Where the session's policy tasks run: its event loop (set in `handlerAdded`).
+    var taskExecutor: EventLoopTaskExecutor?
     var references = 0
     var connectRefusal: (Decision, String)?
     /// The greeting waits (`greeting_delay`); bytes now make the client an early talker.
@@ -93,6 +96,8 @@ final class SMTPSession: ChannelInboundHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        deadline = LazyDeadline(eventLoop: context.eventLoop)
+        taskExecutor = EventLoopTaskExecutor(context.eventLoop)
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
@@ -136,6 +141,7 @@ final class SMTPSession: ChannelInboundHandler {
     func channelInactive(context: ChannelHandlerContext) {
         closing = true
         deadline?.cancel()
+        deadline = nil
         spool?.discard()
         spool = nil
         releaseReservations()
@@ -254,7 +260,7 @@ final class SMTPSession: ChannelInboundHandler {
             chunkReply = reply
             decoder.mode = .chunk(size)
         case .process(let command):
-            deadline?.cancel()
+            disarm()
             process(command)
         }
     }
@@ -307,7 +313,6 @@ final class SMTPSession: ChannelInboundHandler {
         guard !closing, let context else { return }
         closing = true
         machine.closing()
-        deadline?.cancel()
         var reply = reply
         if reply.code == 421, !reply.lines[0].hasPrefix(hostname) {
             // RFC 5321 4.2: "421 <domain> Service not available, closing transmission channel".
@@ -319,7 +324,8 @@ final class SMTPSession: ChannelInboundHandler {
         needsFlush = false
         let channel = context.channel
         context.writeAndFlush(wrapOutboundOut(buffer)).whenComplete { _ in channel.close(promise: nil) }
-        context.eventLoop.scheduleTask(in: Self.closeGrace) { channel.close(promise: nil) }
+        // The session's own deadline, so the task goes when the channel does (channelInactive).
+        deadline?.set(.now() + Self.closeGrace) { channel.close(promise: nil) }
     }
 
     /// A fresh decision reference: the session id and a counter.
@@ -331,11 +337,15 @@ final class SMTPSession: ChannelInboundHandler {
     // MARK: Deadlines
 
     func arm(_ seconds: Int, _ phase: String) {
-        deadline?.cancel()
-        guard let context else { return }
-        deadline = context.eventLoop.assumeIsolated().scheduleTask(in: .seconds(Int64(seconds))) { [self] in
-            deadlineExpired(phase)
-        }
+        // Once closing, the deadline is the close grace: nothing moves it.
+        guard !closing else { return }
+        deadline?.set(.now() + .seconds(Int64(seconds))) { [self] in deadlineExpired(phase) }
+    }
+
+    /// No deadline until the next `arm` (a command is being processed).
+    func disarm() {
+        guard !closing else { return }
+        deadline?.clear()
     }
 
     func armCommandDeadline() {

@@ -11,6 +11,9 @@ public struct SMTPUpstream: Upstream {
     public let configuration: UpstreamConfiguration
     public let host: String
     public let port: Int
+    /// `host` when it is an address: connected to without a resolver (and its happy-eyeballs
+    /// race) on every session.
+    let address: SocketAddress?
     let tlsContext: NIOSSLContext?
     let logger: Logger
     let metrics: WardenMetrics?
@@ -19,6 +22,8 @@ public struct SMTPUpstream: Upstream {
         self.configuration = configuration
         self.host = host
         self.port = port
+        let literal = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
+        self.address = IPAddress(literal) == nil ? nil : try? SocketAddress(ipAddress: literal, port: port)
         self.logger = logger
         self.metrics = metrics
         if configuration.tls == .off {
@@ -45,7 +50,8 @@ public struct SMTPUpstream: Upstream {
                 }
             }
         let metrics = self.metrics
-        return bootstrap.connect(host: host, port: port)
+        let connected = address.map { bootstrap.connect(to: $0) } ?? bootstrap.connect(host: host, port: port)
+        return connected
             .flatMapErrorThrowing { error in
                 throw UpstreamError(.connectFailed, "\(host):\(port): \(error)")
             }

@@ -20,11 +20,15 @@ final class SMTPUpstreamConnection: UpstreamConnection, @unchecked Sendable {
     let configuration: UpstreamConfiguration
     private(set) var capabilities = UpstreamCapabilities([:])
     private(set) var tlsActive = false
+    /// The wait for the current reply (or for the whole message content and its reply).
+    private let deadline: LazyDeadline
 
     init(channel: Channel, replies: UpstreamReplyHandler, configuration: UpstreamConfiguration) {
         self.channel = channel
         self.replies = replies
         self.configuration = configuration
+        self.deadline = LazyDeadline(eventLoop: channel.eventLoop)
+        channel.closeFuture.whenComplete { [self] _ in deadline.cancel() }
     }
 
     var isUsable: Bool { channel.isActive && !replies.isClosed }
@@ -58,16 +62,14 @@ final class SMTPUpstreamConnection: UpstreamConnection, @unchecked Sendable {
             guard reply.code == 354 else {
                 return self.channel.eventLoop.makeSucceededFuture(MessageOutcome(reply: reply, contentSent: false))
             }
-            let channel = self.channel
-            let timeout = self.configuration.dataTimeoutSeconds
             // One deadline for the whole content and the final reply.
-            let timer = channel.eventLoop.scheduleTask(in: .seconds(Int64(timeout))) { channel.close(promise: nil) }
-            let writer = DataWriter(channel: channel, message: message)
+            let due = NIODeadline.now() + .seconds(Int64(self.configuration.dataTimeoutSeconds))
+            self.deadline.set(due) { [self] in timedOut(after: configuration.dataTimeoutSeconds) }
+            let writer = DataWriter(channel: self.channel, message: message)
             return writer.writeAll().assumeIsolated().flatMap { end in
-                self.exchange(end, timeout: timeout)
+                self.exchange(end, deadline: due, timeout: self.configuration.dataTimeoutSeconds)
             }.map { reply in
-                timer.cancel()
-                return MessageOutcome(reply: reply, contentSent: true)
+                MessageOutcome(reply: reply, contentSent: true)
             }.nonisolated()
         }.nonisolated()
     }
@@ -81,16 +83,24 @@ final class SMTPUpstreamConnection: UpstreamConnection, @unchecked Sendable {
     /// Writes `bytes` and waits for one reply, at most `timeout` seconds; a timeout closes the
     /// connection because its state is unknown afterwards.
     func exchange(_ bytes: ByteBuffer?, timeout: Int) -> EventLoopFuture<SMTPReply> {
+        exchange(bytes, deadline: .now() + .seconds(Int64(timeout)), timeout: timeout)
+    }
+
+    private func exchange(_ bytes: ByteBuffer?, deadline due: NIODeadline, timeout: Int) -> EventLoopFuture<SMTPReply> {
         let promise = channel.eventLoop.makePromise(of: SMTPReply.self)
         replies.expectReply(promise)
         if let bytes { channel.writeAndFlush(bytes, promise: nil) }
-        let channel = self.channel
-        let timer = channel.eventLoop.scheduleTask(in: .seconds(Int64(timeout))) {
-            promise.fail(UpstreamError(.timeout, "no reply within \(timeout)s"))
-            channel.close(promise: nil)
+        deadline.set(due) { [self] in timedOut(after: timeout) }
+        promise.futureResult.whenComplete { [self] _ in
+            if !replies.isWaiting { deadline.clear() }
         }
-        promise.futureResult.whenComplete { _ in timer.cancel() }
         return promise.futureResult
+    }
+
+    /// No reply in time: whatever waits fails with a timeout, and the connection closes.
+    private func timedOut(after seconds: Int) {
+        replies.failAll(UpstreamError(.timeout, "no reply within \(seconds)s"))
+        channel.close(promise: nil)
     }
 
     // MARK: Handshake

@@ -17,6 +17,9 @@ final class UpstreamReplyHandler: ChannelInboundHandler {
     /// must be none: anything there was sent in plaintext and would be read as if protected.
     var hasBufferedInput: Bool { input.readableBytes > 0 }
 
+    /// Whether a command still waits for its reply.
+    var isWaiting: Bool { !waiting.isEmpty }
+
     func expectReply(_ promise: EventLoopPromise<SMTPReply>) {
         if isClosed {
             promise.fail(UpstreamError(.closed))
@@ -69,7 +72,8 @@ final class UpstreamReplyHandler: ChannelInboundHandler {
         context.close(promise: nil)
     }
 
-    private func failAll(_ error: UpstreamError) {
+    /// Fails every waiting command with `error`; no reply is taken after this.
+    func failAll(_ error: UpstreamError) {
         isClosed = true
         while let promise = waiting.popFirst() { promise.fail(error) }
     }

@@ -241,6 +241,16 @@ struct BodyTokenizer {
                 continue
             }
             chunkStart = false
+            // ASCII letters, most of any text: the `.wordCharacter` case below, without decoding.
+            let byte = text[index]
+            if byte | 0x20 >= UInt8(ascii: "a"), byte | 0x20 <= UInt8(ascii: "z") {
+                if wordLength == 0, !words.isEmpty, lastConnector == nil { endCompound() }
+                word = (word ^ UInt64(byte | 0x20)) &* Self.fnvPrime
+                wordLength += 1
+                lastConnector = nil
+                index += 1
+                continue
+            }
             let (value, length) = Self.decodeScalar(text, at: index)
             index += length
             switch Self.classify(value) {
@@ -447,12 +457,7 @@ struct BodyTokenizer {
     /// brackets or quotes): its token and where it ends.
     static func addressToken(_ text: [UInt8], at start: Int) -> (UInt64, Int)? {
         var index = start
-        while index < text.count,
-            [UInt8(ascii: "("), UInt8(ascii: "<"), UInt8(ascii: "["), UInt8(ascii: "\""), UInt8(ascii: "'")].contains(
-                text[index])
-        {
-            index += 1
-        }
+        while index < text.count, Self.isOpening(text[index]) { index += 1 }
         guard index < text.count, isAddressByte(text[index]) else { return nil }
         var end = index
         var hasAt = false
@@ -488,6 +493,14 @@ struct BodyTokenizer {
         while let last = host.last, last == UInt8(ascii: ".") || last == UInt8(ascii: "-") { host = host.dropLast() }
         guard host.contains(UInt8(ascii: ".")) || marker == 1, !host.isEmpty else { return nil }
         return (fnv1a(registrableDomain(host), into: fnv1a([0, marker])), end)
+    }
+
+    /// `(<["'`: what may come before a URL or an address in its chunk.
+    private static func isOpening(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "("), UInt8(ascii: "<"), UInt8(ascii: "["), UInt8(ascii: "\""), UInt8(ascii: "'"): true
+        default: false
+        }
     }
 
     private static func urlHostStart(_ chunk: [UInt8]) -> Int? {

@@ -17,18 +17,18 @@ extension ContentRules {
         var headerFound = [[Bool]?](repeating: nil, count: headerQueries.count)
         for entry in entries[Kind.header.rawValue] {
             defer { index += 1 }
-            guard case .header(let query, let operation, let ifUnset) = entry.test else { continue }
             if headerFound[entry.query] == nil {
-                let value = input.headerValue(query)
+                let value = input.headerValue(headerQueries[entry.query])
                 headerValues[entry.query] = value
                 headerFound[entry.query] = headerScreens[entry.query].occurrences(in: value.map { [$0] } ?? [])
             }
             let value = headerValues[entry.query]
             // Without the literal the regex cannot match the value; an absent field with an
             // [if-unset:] text is matched against that text instead.
-            if let literal = entry.literal, value != nil || ifUnset == nil, headerFound[entry.query]?[literal] != true {
+            if let literal = entry.literal, value != nil || !entry.hasIfUnset, headerFound[entry.query]?[literal] != true {
                 continue
             }
+            guard case .header(let query, let operation, let ifUnset) = entry.test else { continue }
             // An absent field is Perl's undef: it matches as the empty string.
             let subject = value ?? ifUnset.map { Array($0.utf8) } ?? []
             let outcome: (Int, String?)
@@ -36,10 +36,10 @@ extension ContentRules {
             case .exists:
                 outcome = value == nil ? (0, nil) : (1, "header \(Self.describe(query)) exists")
             case .matches(let regex):
-                outcome = run(regex, over: CollectionOfOne(subject), flags: entry.rule.flags, matcher: matcher, errors: &result.ruleErrors, rule: entry.rule.name)
+                outcome = run(regex, over: CollectionOfOne(subject), flags: entry.flags, matcher: matcher, errors: &result.ruleErrors, rule: entry.name)
             case .notMatches(let regex):
-                let (found, _) = run(regex, over: CollectionOfOne(subject), flags: RuleFlags(), matcher: matcher, errors: &result.ruleErrors, rule: entry.rule.name)
-                outcome = found == 0 && !result.ruleErrors.contains(entry.rule.name) ? (1, "") : (0, nil)
+                let (found, _) = run(regex, over: CollectionOfOne(subject), flags: RuleFlags(), matcher: matcher, errors: &result.ruleErrors, rule: entry.name)
+                outcome = found == 0 && !result.ruleErrors.contains(entry.name) ? (1, "") : (0, nil)
             }
             guard outcome.0 > 0 else { continue }
             counts[index] = Double(outcome.0)
@@ -62,9 +62,9 @@ extension ContentRules {
             for entry in list {
                 defer { index += 1 }
                 if let literal = entry.literal, !found[literal] { continue }
-                guard let regex = entry.test.regex else { continue }
-                let lines = kind == .body && entry.rule.flags.noSubject ? subjects.dropFirst() : subjects[...]
-                let (count, matched) = run(regex, over: lines, flags: entry.rule.flags, matcher: matcher, errors: &result.ruleErrors, rule: entry.rule.name)
+                guard let regex = entry.regex else { continue }
+                let lines = kind == .body && entry.flags.noSubject ? subjects.dropFirst() : subjects[...]
+                let (count, matched) = run(regex, over: lines, flags: entry.flags, matcher: matcher, errors: &result.ruleErrors, rule: entry.name)
                 guard count > 0 else { continue }
                 counts[index] = Double(count)
                 evidence[index] = "\(entry.test.kind) \(matched ?? "")"

@@ -17,12 +17,22 @@ public final class ContentRules: Sendable {
         let literal: Int?
         /// A header rule's index in `headerQueries`.
         let query: Int
+        // Read for every rule of every scan: kept apart so that reading them copies nothing.
+        let name: String
+        let flags: RuleFlags
+        let regex: Regex8?
+        /// A header rule with an `[if-unset: ...]` text.
+        let hasIfUnset: Bool
 
         init(rule: Rule, test: ContentTest, literal: Int?, query: Int) {
             self.rule = rule
             self.test = test
             self.literal = literal
             self.query = query
+            name = rule.name
+            flags = rule.flags
+            regex = test.regex
+            if case .header(_, _, .some) = test { hasIfUnset = true } else { hasIfUnset = false }
         }
     }
 

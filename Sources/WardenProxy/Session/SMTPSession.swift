@@ -325,7 +325,7 @@ final class SMTPSession: ChannelInboundHandler {
         let channel = context.channel
         context.writeAndFlush(wrapOutboundOut(buffer)).whenComplete { _ in channel.close(promise: nil) }
         // The session's own deadline, so the task goes when the channel does (channelInactive).
-        deadline?.set(.now() + Self.closeGrace) { channel.close(promise: nil) }
+        deadline?.set(in: Self.closeGrace) { channel.close(promise: nil) }
     }
 
     /// A fresh decision reference: the session id and a counter.
@@ -339,7 +339,7 @@ final class SMTPSession: ChannelInboundHandler {
     func arm(_ seconds: Int, _ phase: String) {
         // Once closing, the deadline is the close grace: nothing moves it.
         guard !closing else { return }
-        deadline?.set(.now() + .seconds(Int64(seconds))) { [self] in deadlineExpired(phase) }
+        deadline?.set(in: .seconds(Int64(seconds))) { [self] in deadlineExpired(phase) }
     }
 
     /// No deadline until the next `arm` (a command is being processed).

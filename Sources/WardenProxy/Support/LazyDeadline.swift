@@ -20,7 +20,12 @@ final class LazyDeadline {
 
     var isSet: Bool { due != nil }
 
-    /// Runs `action` at `deadline`, unless set again or cleared before.
+    /// Runs `action` after `amount` (on the loop's clock), unless set again or cleared before.
+    func set(in amount: TimeAmount, _ action: @escaping () -> Void) {
+        set(eventLoop.now + amount, action)
+    }
+
+    /// Runs `action` at `deadline` (on the loop's clock), unless set again or cleared before.
     func set(_ deadline: NIODeadline, _ action: @escaping () -> Void) {
         due = deadline
         self.action = action
@@ -49,7 +54,7 @@ final class LazyDeadline {
     private func expire() {
         task = nil
         guard let due else { return }
-        if due > .now() {
+        if due > eventLoop.now {
             schedule(at: due)
             return
         }

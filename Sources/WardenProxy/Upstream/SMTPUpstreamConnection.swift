@@ -63,7 +63,7 @@ final class SMTPUpstreamConnection: UpstreamConnection, @unchecked Sendable {
                 return self.channel.eventLoop.makeSucceededFuture(MessageOutcome(reply: reply, contentSent: false))
             }
             // One deadline for the whole content and the final reply.
-            let due = NIODeadline.now() + .seconds(Int64(self.configuration.dataTimeoutSeconds))
+            let due = self.channel.eventLoop.now + .seconds(Int64(self.configuration.dataTimeoutSeconds))
             self.deadline.set(due) { [self] in timedOut(after: configuration.dataTimeoutSeconds) }
             let writer = DataWriter(channel: self.channel, message: message)
             return writer.writeAll().assumeIsolated().flatMap { end in
@@ -83,7 +83,7 @@ final class SMTPUpstreamConnection: UpstreamConnection, @unchecked Sendable {
     /// Writes `bytes` and waits for one reply, at most `timeout` seconds; a timeout closes the
     /// connection because its state is unknown afterwards.
     func exchange(_ bytes: ByteBuffer?, timeout: Int) -> EventLoopFuture<SMTPReply> {
-        exchange(bytes, deadline: .now() + .seconds(Int64(timeout)), timeout: timeout)
+        exchange(bytes, deadline: channel.eventLoop.now + .seconds(Int64(timeout)), timeout: timeout)
     }
 
     private func exchange(_ bytes: ByteBuffer?, deadline due: NIODeadline, timeout: Int) -> EventLoopFuture<SMTPReply> {

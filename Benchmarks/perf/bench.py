@@ -3,7 +3,8 @@
 Starts, on 127.0.0.1 and side by side, one smtp-sink (the upstream of everyone) and in front
 of it: nothing (direct), Warden (release build, full policy), Postfix's smtpd as a before-queue
 proxy (smtpd_proxy_filter, lockstep) with the same policy, and nginx's mail proxy (filters
-nothing). Loads each with Postfix's smtp-source, probes session latency sequentially, holds
+nothing). Loads each with Postfix's smtp-source (one message per connection, and many per
+connection) and with pipeclient.py (pipelining, RFC 2920), probes session latency sequentially, holds
 10,000 idle sessions against Warden, prints plain-text tables, and stops everything it started
 by its own pid. Files of the run live in /tmp/warden-perf-* (removed at the end unless --keep).
 """
@@ -29,7 +30,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
 
 import procstat  # noqa: E402
 import smtpclient  # noqa: E402
@@ -38,6 +40,7 @@ from peers import (AuthHttp, Nginx, Postfix, RblDnsd, Sink, Unbound, Warden, por
 
 ZONE = "dnsbl.bench.test"
 RECIPIENTS = 5
+PROFILES = ("conn", "multi", "pipe")
 T0 = time.monotonic()
 # Benchmarks/run exports the time it started, so --budget also covers its build and packages
 try:
@@ -207,6 +210,7 @@ class Bench:
         self.sent: dict[str, int] = {}
         self.delivered: dict[str, int] = {}
         self.perf_report = ""
+        self.warden_content_loaded = ""   # `warden check`'s "content rules: N loaded ..." line
         self.header: list[str] = []
         self.msgfile = self.workdir / "message.txt"
         self.message = make_message()
@@ -296,7 +300,10 @@ class Bench:
             w = Warden(self.workdir, "warden", self.args.warden_bin, self.sink.port, self.rbl.port, ZONE,
                        drop_text, max_sessions=2000, max_per_client=1000, part="load part",
                        content=warden_content_rules())
-            log("warden check: " + " | ".join(w.check().strip().splitlines()[:3]))
+            checked = w.check()
+            log("warden check: " + " | ".join(checked.strip().splitlines()[:3]))
+            self.warden_content_loaded = next((ln.strip() for ln in checked.splitlines()
+                                               if ln.strip().startswith("content rules:")), "")
             self.add_cleanup("warden", w.stop)
             w.start()
             self.peers.append(Peer("warden", "Warden (full policy)", w.port, w.roots, [], w))
@@ -360,6 +367,8 @@ class Bench:
         for p in self.peers:
             if p.name == "warden":
                 w: Warden = p.obj  # type: ignore[assignment]
+                if self.warden_content_loaded:
+                    checks.append(f"Warden  warden check -> {self.warden_content_loaded}")
                 for ip, what in ((self.listed_sample, "in the block list"), ("192.0.2.99", "in the DNS list"),
                                  ("127.0.0.1", "the load's client")):
                     checks.append(f"Warden  {ip:<15} ({what}): warden lookup -> {_verdict(w.lookup(ip))}")
@@ -385,6 +394,11 @@ class Bench:
 
     # -- load -----------------------------------------------------------------------------------
     def source_cmd(self, peer: Peer, profile: str, n: int) -> list[str]:
+        if profile == "pipe":
+            # its own process too, so measure() takes its CPU from the child's rusage as for smtp-source
+            return [sys.executable, str(HERE / "pipeclient.py"), "--sessions", str(self.args.sessions),
+                    "--messages", str(n), "--recipients", str(RECIPIENTS), "--message-file", str(self.msgfile),
+                    str(peer.port)]
         cmd = ["/usr/sbin/smtp-source", "-s", str(self.args.sessions), "-m", str(n), "-r", str(RECIPIENTS),
                "-F", str(self.msgfile), "-f", "sender@bench.test", "-t", "rcpt@example.test",
                "-M", "client.bench.test"]
@@ -452,6 +466,7 @@ class Bench:
         a = self.args
         res = {p.name: PeerProfile() for p in self.peers}
         self.results[profile] = res
+        # conn: one message per connection; multi and pipe: many messages per connection
         warm_n = max(500, 10 * a.sessions) if profile == "conn" else max(1000, 40 * a.sessions)
         for p in self.peers:
             r = self.measure(p, profile, warm_n, 120)
@@ -559,42 +574,68 @@ class Bench:
         w("WARDEN PERFORMANCE BENCHMARK (Benchmarks/run)")
         w("=" * 100)
         out.extend(self.header)
-        w(f"load        smtp-source -s {self.args.sessions} -r {RECIPIENTS} -F <{len(self.message)}-byte text message> "
-          f"(HELO, no pipelining); {self.args.runs} measured run(s) after one warm-up per peer and profile, "
+        s, size = self.args.sessions, len(self.message)
+        loads = {
+            "conn": f"smtp-source -s {s} -r {RECIPIENTS} -F <{size}-byte text message>: one message per connection, "
+                    f"HELO, one command at a time (no pipelining)",
+            "multi": f"the same with -d: the {s} sessions share the N messages, many per connection, HELO, "
+                     f"one command at a time (no pipelining)",
+            "pipe": f"pipeclient.py (Python, one thread): {s} sessions share the N messages, many per connection, "
+                    f"EHLO, then per message MAIL + {RECIPIENTS} RCPT + DATA in one write (RFC 2920 pipelining), "
+                    f"then the message and its dot in one write",
+        }
+        first = True
+        for profile in self.args.profiles:
+            w(f"{'load' if first else '':<12}{profile + ':':<7}{loads[profile]}")
+            first = False
+        w(f"{'load' if first else '':<12}{self.args.runs} measured run(s) after one warm-up per peer and profile, "
           f"runs interleaved across peers; N per run picked from the warm-up rate for ~{self.args.seconds:.0f}s")
         w("all on 127.0.0.1; every peer relays to the same smtp-sink (smtp-sink -c -u postfix)")
         w("")
         w("Peers")
-        w("  direct   smtp-source -> smtp-sink (the ceiling of this machine: no proxy)")
+        w("  direct   load client -> smtp-sink (the ceiling of this machine: no proxy)")
         w("  warden   Warden release build: block list of 4,000 generated networks (client_list, prefix trie),")
         w("           one DNS list on rbldnsd ([dns] servers; answer cached by Warden after the first query),")
-        w("           HELO checks, 5 ratelimit rules and 1 bulk rule (body fingerprint) set too high to fire;")
-        w("           log level info (3 lines per session) to a file; /metrics on")
+        w("           HELO checks, 5 ratelimit rules and 1 bulk rule (body fingerprint) set too high to fire,")
+        w("           200 header + 200 body content rules (SpamAssassin syntax, caseless: the same patterns as")
+        w("           pfqueue's header_checks/body_checks, none matching); log level info (3 lines per session)")
+        w("           to a file; /metrics on")
         w("  postfix  Postfix smtpd, chrooted, smtpd_proxy_filter -> sink (before-queue, lockstep),")
         w("           check_client_access cidr: with the same 4,000 networks, reject_rbl_client on the same zone")
-        w("           (through unbound on 127.0.0.1:53, which caches it), HELO restrictions, anvil limits set high")
+        w("           (through unbound on 127.0.0.1:53, which caches it), HELO restrictions, anvil limits set high;")
+        w("           no content rules on this path (the message goes from smtpd straight to the sink)")
         w("  pfqueue  Postfix store-and-forward: smtpd (same restrictions) -> cleanup with header_checks and")
         w("           body_checks (400 regexp: rules, none matching) -> queue on disk -> smtp client -> sink; a run")
         w("           ends when the sink has every message (not when the client is done)")
         w("  nginx    nginx mail proxy, smtp_auth none, auth_http -> auth_http.py naming the sink,")
-        w("           smtp_client_buffer 64k: filters nothing")
+        w("           smtp_client_buffer 64k, smtp_capabilities PIPELINING: filters nothing")
         w("  The sink offers neither XCLIENT nor XFORWARD (smtp-sink -C -F), so no proxy passes the client's")
         w("  identity upstream (smtp-sink answers XCLIENT with 250, Postfix's smtpd with 220: see notes).")
         if self.policy_checks:
             w("Policy self-check before the runs (the policies are really in force):")
             for c in self.policy_checks:
                 w("  " + c)
-        w("Warden content rules: Warden has no content (header/body regex) rules yet: its rule loader skips")
-        w("  SpamAssassin header/body/rawbody rules with a warning. None are configured and none are measured.")
+        w("Content rules: Warden gets the same 200 header and 200 body patterns as pfqueue's header_checks and")
+        w("  body_checks (bench.py warden_content_rules(): SpamAssassin header/body rules, caseless, scored to refuse")
+        w("  on a hit), none matching the message, so it scans every message against 400 regexes; Postfix lockstep")
+        w("  (postfix), nginx and direct apply none.")
         w("")
 
         names = [p.name for p in self.peers]
-        for profile, title in (("conn", "one message per connection"), ("multi", "many messages per connection (-d)")):
+        titles = {
+            "conn": ("one message per connection", ""),
+            "multi": ("many messages per connection (-d)",
+                      f"  (smtp-source -d: {self.args.sessions} sessions share the N messages)"),
+            "pipe": ("pipelined (RFC 2920), many messages per connection",
+                     f"  (pipeclient.py: {self.args.sessions} sessions share the N messages; MAIL, {RECIPIENTS} RCPT, "
+                     f"DATA in one write)"),
+        }
+        for profile in PROFILES:
             res = self.results.get(profile)
             if not res:
                 continue
-            w(f"Throughput: {title}" + (f"  (smtp-source -d: {self.args.sessions} sessions share the N messages)"
-                                         if profile == "multi" else ""))
+            title, sub = titles[profile]
+            w(f"Throughput: {title}{sub}")
             hdr = (f"  {'peer':<8} {'N/run':>7} {'msg/s median':>12} {'runs msg/s':<24} {'CPU ms/msg':>10} "
                    f"{'VmHWM MB':>9} {'peak PSS':>9} {'delivered':>17} {'msg/s vs':>9} {'CPU vs':>7}")
             w(hdr)
@@ -660,9 +701,9 @@ class Bench:
             w("")
 
         w("Side figures (medians over the measured runs; CPU in ms per message)")
-        w(f"  {'profile':<7} {'peer':<8} {'sink':>7} {'helpers':>8} {'smtp-source':>11} {'machine busy':>12} "
+        w(f"  {'profile':<7} {'peer':<8} {'sink':>7} {'helpers':>8} {'client':>11} {'machine busy':>12} "
           f"{'background':>10}   helpers = unbound (postfix, pfqueue), auth_http.py (nginx), rbldnsd (all)")
-        for profile in ("conn", "multi"):
+        for profile in PROFILES:
             res = self.results.get(profile)
             if not res:
                 continue
@@ -680,6 +721,7 @@ class Bench:
                 bg = med(lambda r: max(0.0, r.machine_busy - r.ours) / r.seconds)
                 w(f"  {profile:<7} {name:<8} {sink:>7.3f} {aux:>8.3f} {src:>11.3f} {busy:>9.2f} cores "
                   f"{bg:>5.2f} cores")
+        w("  client = the load generator itself: smtp-source (conn, multi, in C) or pipeclient.py (pipe, Python)")
         w("  pfqueue's helpers: unbound; its own smtp client, cleanup and qmgr are in its proxy CPU (master's tree)")
         w("  machine busy = all CPU used on the machine during the run; background = what of it was not this")
         w("  benchmark's processes (other jobs on the shared machine): it steals from every peer alike, runs are")
@@ -707,10 +749,10 @@ class Bench:
         w("    'dns list error ... cancelled' and its DNS list rules do not hit. Seen while writing this benchmark.")
         w("")
         w("Not measured")
-        w("  - Content regex rules in Warden: it has none yet (so its 'full policy' here means lists, DNS list,")
-        w("    HELO, rate and bulk rules).")
-        w("  - Warden with content rules: it has none, so pfqueue's 400 content rules have no Warden counterpart;")
-        w("    pfqueue also writes and fsyncs every message to its queue (the disk is part of what it measures).")
+        w("  - A content rule that hits: Warden's 400 content rules (the same patterns as pfqueue's header_checks and")
+        w("    body_checks) are scanned on every message but none matches, so no refusal by content is timed.")
+        w("  - pfqueue writes and fsyncs every message to its queue (the disk is part of what it measures); Warden")
+        w("    and the lockstep Postfix have no queue: they relay each message while the client waits.")
         w("  - TLS (STARTTLS) on any leg; AUTH; IPv6 clients; a DNS list that is slow or times out.")
         w("  - Idle sessions against Postfix: one smtpd process per session (10,000 processes) was not attempted.")
         for s in self.skipped:
@@ -793,13 +835,17 @@ def main() -> int:
     ap.add_argument("--idle", type=int, default=10000)
     ap.add_argument("--no-idle-nginx", dest="idle_nginx", action="store_false")
     ap.add_argument("--peers", default="direct,warden,postfix,nginx,pfqueue")
-    ap.add_argument("--profiles", default="conn,multi")
-    ap.add_argument("--budget", type=float, default=840.0)
+    ap.add_argument("--profiles", default="conn,multi,pipe")
+    ap.add_argument("--budget", type=float, default=1080.0)
     ap.add_argument("--perf", action="store_true")
     ap.add_argument("--keep", action="store_true")
     args = ap.parse_args()
     args.peers = [p for p in args.peers.split(",") if p]
-    args.profiles = [p for p in args.profiles.split(",") if p in ("conn", "multi")]
+    unknown = [p for p in args.profiles.split(",") if p and p not in PROFILES]
+    if unknown:
+        print(f"unknown profile(s) {','.join(unknown)}: choose from {','.join(PROFILES)}", file=sys.stderr)
+        return 2
+    args.profiles = [p for p in args.profiles.split(",") if p in PROFILES]
     args.warden_bin = os.environ.get("WARDEN_BIN", "")
     if os.geteuid() != 0:
         print("run as root (see Benchmarks/run)", file=sys.stderr)

@@ -18,6 +18,11 @@ public final class Regex8: @unchecked Sendable {
     /// of 3 bytes). For a caseless regex it is ASCII-lowercased and a subject must be searched
     /// for it ignoring ASCII case. See ``mayMatch(_:)``.
     public let requiredLiteral: [UInt8]?
+    /// Spellings of which every match contains one, at least 3 bytes each, all of one length:
+    /// `v[i1]agr[a@]` gives `viagra`, `v1agra`, `viagr@`, `v1agr@` (where `requiredLiteral` has
+    /// only `agr`). Small classes (up to four one-byte members) are spelled out, up to 16
+    /// spellings; `nil` as for `requiredLiteral`. Caseless regexes give lowercased spellings.
+    public let requiredAlternatives: [[UInt8]]?
     /// Whether `pcre2_jit_compile` succeeded; otherwise matching uses the interpreter.
     public let isJITCompiled: Bool
 
@@ -51,9 +56,10 @@ public final class Regex8: @unchecked Sendable {
         self.interpreterMatchOptions = options.contains(.utf) ? UInt32(PCRE2_NO_UTF_CHECK) : 0
         var newline: UInt32 = 0
         _ = pcre2_pattern_info_8(compiled, UInt32(PCRE2_INFO_NEWLINE), &newline)
-        let literal = RequiredLiteral.analyse(
+        let (literal, alternatives) = RequiredLiteral.analyseBoth(
             Array(bytes[..<length]), options: options, newlineIsLF: newline == UInt32(PCRE2_NEWLINE_LF))
         self.requiredLiteral = literal
+        self.requiredAlternatives = alternatives
         self.literalSearcher = literal.map { LiteralSearcher($0, caseless: options.contains(.caseless)) }
     }
 

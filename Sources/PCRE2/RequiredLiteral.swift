@@ -11,11 +11,31 @@ enum RequiredLiteral {
     /// `newlineIsLF`: comments in extended mode end at LF only; with another newline convention
     /// the analysis declines extended patterns rather than guess where comments end.
     static func analyse(_ pattern: [UInt8], options: RegexOptions, newlineIsLF: Bool = true) -> [UInt8]? {
-        guard !hasGlobalHazard(pattern) else { return nil }
-        if options.contains(.extended), !newlineIsLF { return nil }
+        analyseBoth(pattern, options: options, newlineIsLF: newlineIsLF).literal
+    }
+
+    /// Most alternatives kept for one position of a pattern (`[i1]` twice is 4).
+    static let maximumAlternatives = 16
+
+    /// The longest literal run (as `analyse`), and the longest run of literals and small classes
+    /// (`v[i1]agr[a@]`: every match holds one of `viagra`, `v1agra`, `viagr@`, `v1agr@`) as the
+    /// list of its spellings, all of one length, at most `maximumAlternatives`; either nil when
+    /// shorter than `minimumLength`. Caseless patterns give ASCII-lowercased literals.
+    static func analyseBoth(
+        _ pattern: [UInt8], options: RegexOptions, newlineIsLF: Bool = true
+    ) -> (literal: [UInt8]?, alternatives: [[UInt8]]?) {
+        guard !hasGlobalHazard(pattern) else { return (nil, nil) }
+        if options.contains(.extended), !newlineIsLF { return (nil, nil) }
         var scanner = Scanner(pattern: pattern, options: options)
-        guard let best = scanner.longestRun(), best.count >= minimumLength else { return nil }
-        return options.contains(.caseless) ? best.map(LiteralSearcher.fold) : best
+        guard let best = scanner.longestRun() else { return (nil, nil) }
+        let fold: ([UInt8]) -> [UInt8] = { options.contains(.caseless) ? $0.map(LiteralSearcher.fold) : $0 }
+        let literal = best.count >= minimumLength ? fold(best) : nil
+        var alternatives: [[UInt8]]?
+        if let first = scanner.bestAlternatives.first, first.count >= minimumLength {
+            var seen = Set<[UInt8]>()
+            alternatives = scanner.bestAlternatives.map(fold).filter { seen.insert($0).inserted }
+        }
+        return (literal, alternatives)
     }
 
     /// Constructs whose effect reaches past the point where they appear: `(*ACCEPT)` and the other
@@ -53,6 +73,9 @@ enum RequiredLiteral {
         var index = 0
         var run: [UInt8] = []
         var best: [UInt8] = []
+        /// The run read with small classes as alternatives: every spelling so far, one length.
+        var alternatives: [[UInt8]] = [[]]
+        var bestAlternatives: [[UInt8]] = []
 
         init(pattern: [UInt8], options: RegexOptions) {
             self.pattern = pattern
@@ -74,6 +97,71 @@ enum RequiredLiteral {
         mutating func endRun() {
             if run.count > best.count { best = run }
             run = []
+            endAlternatives()
+        }
+
+        /// Ends the run of spellings: longer wins, then fewer spellings.
+        mutating func endAlternatives() {
+            let length = alternatives[0].count
+            let bestLength = bestAlternatives.first?.count ?? 0
+            if length > bestLength || (length == bestLength && length > 0 && alternatives.count < bestAlternatives.count) {
+                bestAlternatives = alternatives
+            }
+            alternatives = [[]]
+        }
+
+        /// Appends one of `characters` to every spelling, or ends the spellings if there would be
+        /// too many (and starts again from `characters`).
+        mutating func appendAlternatives(_ characters: [UInt8]) {
+            if alternatives.count * characters.count > RequiredLiteral.maximumAlternatives {
+                endAlternatives()
+                alternatives = characters.map { [$0] }
+                return
+            }
+            alternatives = alternatives.flatMap { spelling in characters.map { spelling + [$0] } }
+        }
+
+        /// A small class (`[i1]`, `[a@]`, `[.,]`): its members, each a safe one-byte literal; nil
+        /// for any other class (negated, ranges, escapes other than escaped punctuation,
+        /// POSIX names, a leading `]`, more than four members).
+        func smallClassMembers(from start: Int, to end: Int) -> [UInt8]? {
+            var members: [UInt8] = []
+            var cursor = start + 1
+            let last = end - 1  // the closing ]
+            guard cursor < last, pattern[cursor] != ascii("^"), pattern[cursor] != ascii("]") else { return nil }
+            while cursor < last {
+                var member = pattern[cursor]
+                if member == ascii("\\") {
+                    guard cursor + 1 < last, !RequiredLiteral.isAlphanumeric(pattern[cursor + 1]) else { return nil }
+                    member = pattern[cursor + 1]
+                    cursor += 2
+                } else {
+                    if member == ascii("-") || member == ascii("[") || (extended && isPatternSpace(member)) { return nil }
+                    cursor += 1
+                }
+                guard member < 0x80, member >= 0x20, isSafeLiteral([member]) else { return nil }
+                if !members.contains(member) { members.append(member) }
+            }
+            return members.count <= 4 ? members : nil
+        }
+
+        /// A small class at the top level: a break for the single run, spellings for the other.
+        mutating func smallClass(_ members: [UInt8]) {
+            let quantifier = quantifier(after: index)
+            if run.count > best.count { best = run }
+            run = []
+            guard let quantifier else {
+                appendAlternatives(members)
+                return
+            }
+            index = quantifier.end
+            if quantifier.minimum > 0 {
+                appendAlternatives(members)
+                endAlternatives()
+                if quantifier.certain { alternatives = members.map { [$0] } }
+            } else {
+                endAlternatives()
+            }
         }
 
         /// The longest literal run at the top level, or `nil` when the pattern is beyond the analysis.
@@ -107,8 +195,13 @@ enum RequiredLiteral {
                     index = end
                 case ascii("["):
                     guard let end = endOfClass(index) else { return nil }
-                    endRun()
-                    index = end
+                    if let members = smallClassMembers(from: index, to: end) {
+                        index = end
+                        smallClass(members)
+                    } else {
+                        endRun()
+                        index = end
+                    }
                 case ascii("{"):
                     endRun()
                     index = braceQuantifier(index)?.end ?? index + 1
@@ -231,7 +324,12 @@ enum RequiredLiteral {
             index = min(cursor + 2, pattern.count)
             guard let last = characters.popLast() else { return true }
             for character in characters {
-                if isSafeLiteral(character) { run += character } else { endRun() }
+                if isSafeLiteral(character) {
+                    run += character
+                    appendToAlternatives(character)
+                } else {
+                    endRun()
+                }
             }
             atom(last)
             return true
@@ -245,18 +343,28 @@ enum RequiredLiteral {
             }
             guard let quantifier = quantifier(after: index) else {
                 run += character
+                appendToAlternatives(character)
                 return
             }
             if quantifier.minimum > 0 {
                 run += character
+                appendToAlternatives(character)
                 endRun()
                 // The last repetition is adjacent to what follows, unless the "quantifier" was
                 // literal text after all, which only a loose brace form can be.
-                if quantifier.certain { run = character }
+                if quantifier.certain {
+                    run = character
+                    alternatives = [character]
+                }
             } else {
                 endRun()
             }
             index = quantifier.end
+        }
+
+        /// One literal character (maybe several bytes) after every spelling.
+        mutating func appendToAlternatives(_ character: [UInt8]) {
+            for index in alternatives.indices { alternatives[index] += character }
         }
 
         /// A literal character whose caseless matching is plain ASCII folding (or exact).

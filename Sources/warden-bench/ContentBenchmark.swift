@@ -155,7 +155,7 @@ struct ContentBenchmark {
             guard case .content(let test) = rule.test else { continue }
             guard enabled.contains(rule.name) else { disabled += 1; continue }
             byType[test.kind, default: 0] += 1
-            if let literal = Self.screenedRegex(of: test)?.requiredLiteral, literal.count >= 3 {
+            if let regex = Self.screenedRegex(of: test), Self.isScreened(regex) {
                 withLiteral[test.kind, default: 0] += 1
             }
         }
@@ -166,7 +166,7 @@ struct ContentBenchmark {
         print("content rules loaded: \(policy.rules.count) (\(types)); \(disabled) more scored 0 (disabled)")
         print("not loaded: \(ruleSet.skipped.count) skipped (\(skippedEval) eval: tests, \(ruleSet.skipped.count - skippedEval) other), \(ruleSet.failed.count) failed to compile; \(ruleSet.warnings.count) warnings")
         let screened = ["header", "body", "rawbody", "full", "uri"].map { "\($0) \(withLiteral[$0] ?? 0) of \(byType[$0] ?? 0)" }.joined(separator: ", ")
-        print("rules the literal screen can skip (a required literal of 3+ bytes; header rules with =~): \(screened)")
+        print("rules the literal screen can skip (a required literal of 3+ bytes, or spellings of literals and small classes; header rules with =~): \(screened)")
     }
 
     private func summarise(
@@ -358,6 +358,11 @@ struct ContentBenchmark {
         }
     }
 
+    /// Whether the scan screens `regex` (as `ContentRules` chooses).
+    private static func isScreened(_ regex: Regex8) -> Bool {
+        (regex.requiredLiteral?.count ?? 0) >= 3 || regex.requiredAlternatives != nil
+    }
+
     /// The regex whose required literal the scan screens for: not a negated header rule's.
     private static func screenedRegex(of test: ContentTest) -> Regex8? {
         switch test {
@@ -370,7 +375,7 @@ struct ContentBenchmark {
     private static func requiredLiteralCount(_ ruleSet: RuleSet) -> Int {
         ruleSet.rules.filter { rule in
             guard case .content(let test) = rule.test, test.kind != "header", rule.name.hasPrefix("WB_S") || rule.name.hasPrefix("WB_U") else { return false }
-            return (screenedRegex(of: test)?.requiredLiteral?.count ?? 0) >= 3
+            return screenedRegex(of: test).map(isScreened) ?? false
         }.count
     }
 

@@ -25,7 +25,9 @@ extension ContentRules {
             let value = headerValues[entry.query]
             // Without the literal the regex cannot match the value; an absent field with an
             // [if-unset:] text is matched against that text instead.
-            if let literal = entry.literal, value != nil || !entry.hasIfUnset, headerFound[entry.query]?[literal] != true {
+            if !entry.literals.isEmpty, value != nil || !entry.hasIfUnset,
+                let found = headerFound[entry.query], !entry.literals.contains(where: { found[$0] })
+            {
                 continue
             }
             guard case .header(let query, let operation, let ifUnset) = entry.test else { continue }
@@ -61,7 +63,7 @@ extension ContentRules {
             let found = screens[kind.rawValue].occurrences(in: subjects)
             for entry in list {
                 defer { index += 1 }
-                if let literal = entry.literal, !found[literal] { continue }
+                if !entry.literals.isEmpty, !entry.literals.contains(where: { found[$0] }) { continue }
                 guard let regex = entry.regex else { continue }
                 let lines = kind == .body && entry.flags.noSubject ? subjects.dropFirst() : subjects[...]
                 let (count, matched) = run(regex, over: lines, flags: entry.flags, matcher: matcher, errors: &result.ruleErrors, rule: entry.name)

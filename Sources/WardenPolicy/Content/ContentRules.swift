@@ -12,9 +12,10 @@ public final class ContentRules: Sendable {
     final class Entry: Sendable {
         let rule: Rule
         let test: ContentTest
-        /// Index of the rule's required literal in its kind's screen (a header rule's: in its
-        /// query's screen); nil when it always runs.
-        let literal: Int?
+        /// Indices of the rule's required literal, or of its spellings (one of which every match
+        /// holds), in its kind's screen (a header rule's: in its query's screen); the rule runs
+        /// when one of them was found. Empty when it always runs.
+        let literals: [Int]
         /// A header rule's index in `headerQueries`.
         let query: Int
         // Read for every rule of every scan: kept apart so that reading them copies nothing.
@@ -24,10 +25,10 @@ public final class ContentRules: Sendable {
         /// A header rule with an `[if-unset: ...]` text.
         let hasIfUnset: Bool
 
-        init(rule: Rule, test: ContentTest, literal: Int?, query: Int) {
+        init(rule: Rule, test: ContentTest, literals: [Int], query: Int) {
             self.rule = rule
             self.test = test
-            self.literal = literal
+            self.literals = literals
             self.query = query
             name = rule.name
             flags = rule.flags
@@ -84,9 +85,9 @@ public final class ContentRules: Sendable {
             case .full: kind = .full
             case .uri: kind = .uri
             }
-            // A negated rule needs every run, and a literal that a screen would fold is kept
-            // only if long enough. Header rules are screened per header value they read.
-            var literalIndex: Int?
+            // A negated rule needs every run. A rule is screened by its required literal, or
+            // else by the spellings of its literals and small classes.
+            var screenIndices: [Int] = []
             var queryIndex = 0
             if case .header(let query, let operation, _) = test {
                 queryIndex = queries.firstIndex(of: query) ?? queries.count
@@ -94,15 +95,15 @@ public final class ContentRules: Sendable {
                     queries.append(query)
                     headerLiterals.append([])
                 }
-                if case .matches(let regex) = operation, let literal = regex.requiredLiteral, literal.count >= 3 {
-                    literalIndex = headerLiterals[queryIndex].count
-                    headerLiterals[queryIndex].append(literal)
+                if case .matches(let regex) = operation, let required = Self.screened(regex) {
+                    screenIndices = Array(headerLiterals[queryIndex].count..<(headerLiterals[queryIndex].count + required.count))
+                    headerLiterals[queryIndex] += required
                 }
-            } else if let literal = test.regex?.requiredLiteral, literal.count >= 3 {
-                literalIndex = literals[kind.rawValue].count
-                literals[kind.rawValue].append(literal)
+            } else if let regex = test.regex, let required = Self.screened(regex) {
+                screenIndices = Array(literals[kind.rawValue].count..<(literals[kind.rawValue].count + required.count))
+                literals[kind.rawValue] += required
             }
-            byKind[kind.rawValue].append(Entry(rule: rule, test: test, literal: literalIndex, query: queryIndex))
+            byKind[kind.rawValue].append(Entry(rule: rule, test: test, literals: screenIndices, query: queryIndex))
         }
         headerQueries = queries
         headerScreens = headerLiterals.map(LiteralScreen.init)
@@ -126,6 +127,13 @@ public final class ContentRules: Sendable {
         names += ordered.map(\.name)
         self.names = names
         rulesInOrder = byKind.flatMap { $0.map(\.rule) } + ordered
+    }
+
+    /// What screens `regex`: its required literal, or else the spellings one of which every
+    /// match holds; nil when it must always run.
+    static func screened(_ regex: Regex8) -> [[UInt8]]? {
+        if let literal = regex.requiredLiteral, literal.count >= 3 { return [literal] }
+        return regex.requiredAlternatives
     }
 
     /// Metas after the metas they read; the loader has removed those in a cycle.

@@ -48,32 +48,8 @@ import Testing
             "a", "b", "c", "a", "b", "[ab]", "[bc]", "[a1]", "[.,]", "[ab]", "?", "*", "+", "{2}", "{0,2}", "{1,}", "(",
             ")", "(?:", "|", ".", #"\."#, "^", "$", #"\s"#, "[^a]", "[a-c]", " ", "#", "\\Q", "\\E", "{",
         ]
-        let alphabet: [UInt8] = Array("abcABC1.,# ".utf8)
-        var generator = SplitMix64(seed: 7)
-        var checked = 0
-        let matcher = RegexMatcher()
-        for _ in 0..<3_000 {
-            let length = 3 + Int(generator.next() % 10)
-            let pattern = (0..<length).map { _ in tokens[Int(generator.next() % UInt64(tokens.count))] }.joined()
-            let options = RegexOptions(rawValue: UInt32(generator.next() % 16))
-            guard let regex = try? Regex8(pattern, options: options), let spellings = regex.requiredAlternatives else {
-                continue
-            }
-            checked += 1
-            let caseless = options.contains(.caseless)
-            for _ in 0..<300 {
-                var subject = (0..<Int(generator.next() % 12)).map { _ in alphabet[Int(generator.next() % UInt64(alphabet.count))] }
-                if generator.next() % 2 == 0 {
-                    let spelling = spellings[Int(generator.next() % UInt64(spellings.count))]
-                    let position = Int(generator.next() % UInt64(subject.count + 1))
-                    subject.insert(contentsOf: spelling.dropLast(Int(generator.next() % 2)), at: position)
-                }
-                if matcher.firstMatch(regex, in: subject).range != nil {
-                    #expect(
-                        spellings.contains { containsLiteral(subject, $0, caseless: caseless) },
-                        "\(pattern.debugDescription) \(options.rawValue) claims \(spellings) on \(subject)")
-                }
-            }
+        let checked = checkRandomPatterns(tokens: tokens, alphabet: Array("abcABC1.,# ".utf8), seed: 7) {
+            $0.requiredAlternatives
         }
         #expect(checked > 100)
     }

@@ -53,12 +53,7 @@ extension RateLimiter {
         let text =
             applied.1.map { "\(reason): \($0.summary.flatMap { $0.isEmpty ? nil : $0 } ?? $0.name)" }
             ?? "\(reason): score \(Self.format(ClientPolicy.rounded(facts.score + applied.2))) (\(names))"
-        switch applied.0 {
-        case .tempfail: decision.reply = SMTPReply(451, EnhancedStatusCode(4, 7, 1), "\(text); try again later")
-        case .disconnect: decision.reply = SMTPReply(421, EnhancedStatusCode(4, 7, 0), text)
-        case .reject: decision.reply = SMTPReply(550, EnhancedStatusCode(5, 7, 1), text)
-        case .accept, .continue: break
-        }
+        decision.reply = StageOutcome.reply(applied.0, text)
         return decision
     }
 

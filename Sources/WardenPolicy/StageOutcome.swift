@@ -1,3 +1,5 @@
+import SMTPCore
+
 /// How a later stage (rate limits, content) turns its hits into a verdict: a rule's own refusing
 /// action decides first; otherwise, when the stage added to the score, the session's score so
 /// far plus the stage's meets the reject and tempfail thresholds.
@@ -22,5 +24,15 @@ enum StageOutcome {
             }
         }
         return (verdict, decisive, score)
+    }
+
+    /// The reply for a refusing verdict with `text` (`451` asks to try later); nil otherwise.
+    static func reply(_ verdict: Verdict, _ text: String) -> SMTPReply? {
+        switch verdict {
+        case .tempfail: SMTPReply(451, EnhancedStatusCode(4, 7, 1), "\(text); try again later")
+        case .disconnect: SMTPReply(421, EnhancedStatusCode(4, 7, 0), text)
+        case .reject: SMTPReply(550, EnhancedStatusCode(5, 7, 1), text)
+        case .accept, .continue: nil
+        }
     }
 }

@@ -90,25 +90,28 @@ struct ContentBenchmark {
         var unscreenedRulesOnly: [(Int, Double)] = []
         var screened: [(Int, CaseResult)] = []
         var unscreened: [(Int, CaseResult)] = []
-        for count in Self.syntheticCounts {
-            let lines = [Self.trivialRule] + SyntheticLiterals.rules(literals.prefix(count), screened: true)
-            let policy = self.policy(named: "screened-\(count)", lines: lines, in: workDirectory, blocklists: blocklists)
-            let required = Self.requiredLiteralCount(policy.ruleSet)
-            let result = measureCase("(d) baseline + \(count) body rules, literal screened (\(required) with a literal)") { bytes in
-                policy.scan(bytes, envelopeFrom: "sender@example.net").hits.count
+        for isScreened in [true, false] {
+            for count in Self.syntheticCounts {
+                let lines = [Self.trivialRule] + SyntheticLiterals.rules(literals.prefix(count), screened: isScreened)
+                let name = isScreened ? "screened-\(count)" : "unscreened-\(count)"
+                let policy = self.policy(named: name, lines: lines, in: workDirectory, blocklists: blocklists)
+                let required = Self.requiredLiteralCount(policy.ruleSet)
+                let label =
+                    isScreened
+                    ? "(d) baseline + \(count) body rules, literal screened (\(required) with a literal)"
+                    : "(e) baseline + \(count) body rules, no usable literal (\(required) with a literal)"
+                let result = measureCase(label) { bytes in
+                    policy.scan(bytes, envelopeFrom: "sender@example.net").hits.count
+                }
+                let rulesOnly = Self.timeScan(policy.rules, inputs: inputs, matcher: matcher, seconds: sweepBudget, sink: sink) - rulesOnlyBase
+                if isScreened {
+                    screened.append((count, result))
+                    screenedRulesOnly.append((count, rulesOnly))
+                } else {
+                    unscreened.append((count, result))
+                    unscreenedRulesOnly.append((count, rulesOnly))
+                }
             }
-            screened.append((count, result))
-            screenedRulesOnly.append((count, Self.timeScan(policy.rules, inputs: inputs, matcher: matcher, seconds: sweepBudget, sink: sink) - rulesOnlyBase))
-        }
-        for count in Self.syntheticCounts {
-            let lines = [Self.trivialRule] + SyntheticLiterals.rules(literals.prefix(count), screened: false)
-            let policy = self.policy(named: "unscreened-\(count)", lines: lines, in: workDirectory, blocklists: blocklists)
-            let required = Self.requiredLiteralCount(policy.ruleSet)
-            let result = measureCase("(e) baseline + \(count) body rules, no usable literal (\(required) with a literal)") { bytes in
-                policy.scan(bytes, envelopeFrom: "sender@example.net").hits.count
-            }
-            unscreened.append((count, result))
-            unscreenedRulesOnly.append((count, Self.timeScan(policy.rules, inputs: inputs, matcher: matcher, seconds: sweepBudget, sink: sink) - rulesOnlyBase))
         }
         summarise(
             parsing: parsing, full: full, baseline: baseline, ruleCount: stockPolicy.rules.count,

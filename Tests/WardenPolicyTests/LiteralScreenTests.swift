@@ -91,7 +91,7 @@ import Testing
     /// many are found only in another case) give exactly what a plain search finds.
     @Test(arguments: [1, 2, 3])
     func manyRandomLiteralsAsABruteForceSearch(seed: UInt64) {
-        var random = ScreenRandom(seed: seed)
+        var random = SplitMix(seed: seed)
         let alphabet = Array("abcABC xyz.".utf8)
         func text(_ length: Int) -> [UInt8] { (0..<length).map { _ in alphabet[Int(random.next() % UInt64(alphabet.count))] } }
         let literals = (0..<1000).map { _ in text(3 + Int(random.next() % 6)) }
@@ -109,7 +109,7 @@ import Testing
 
     /// Random bytes of every value, where hashed prefixes collide in the bitmap.
     @Test func randomBytesAsABruteForceSearch() {
-        var random = ScreenRandom(seed: 42)
+        var random = SplitMix(seed: 42)
         func bytes(_ length: Int) -> [UInt8] { (0..<length).map { _ in UInt8(truncatingIfNeeded: random.next()) } }
         let texts = (0..<20).map { _ in bytes(2000) }
         // Half of the literals are cut from the texts (in random case), half are random.
@@ -152,20 +152,5 @@ import Testing
             return true
         }
         return false
-    }
-}
-
-/// A small seeded generator, so that a failure can be replayed.
-private struct ScreenRandom: RandomNumberGenerator {
-    var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

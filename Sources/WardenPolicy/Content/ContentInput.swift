@@ -24,7 +24,7 @@ public struct ContentInput: Sendable {
             self.envelopeFrom = nil
         }
         let maximum = MIMELimits().maximumBodyLineLength
-        bodyLines = MIMEBodyText.shortLines(message.body, maximum: maximum)
+        bodyLines = message.bodyLines
         rawBodyParagraphs = message.rawBodyParts.flatMap { Self.paragraphs($0, maximum: maximum) }
         full = Array(message.fullBytes)
         uris = message.uris.map { Array($0.utf8) }

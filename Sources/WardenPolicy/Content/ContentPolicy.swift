@@ -52,12 +52,7 @@ public final class ContentPolicy: Sendable {
             let names = hits.filter { !$0.1.shadow && $0.1.score != 0 }.map(\.0.name).joined(separator: ", ")
             reason = "Message refused: score \(TagHeaders.format(total)) (\(names))"
         }
-        switch applied.0 {
-        case .tempfail: decision.reply = SMTPReply(451, EnhancedStatusCode(4, 7, 1), "\(reason); try again later")
-        case .disconnect: decision.reply = SMTPReply(421, EnhancedStatusCode(4, 7, 0), reason)
-        case .reject: decision.reply = SMTPReply(550, EnhancedStatusCode(5, 7, 1), reason)
-        case .accept, .continue: break
-        }
+        decision.reply = StageOutcome.reply(applied.0, reason)
         return decision
     }
 

@@ -50,6 +50,9 @@ public struct MIMEMessage: Sendable {
     /// holding two or more line breaks a paragraph break (Unicode whitespace, as Perl's `\s`).
     /// Empty when the message has no part.
     public var body: String
+    /// `body` as body rules read it: lines (line feeds kept) of at most
+    /// `maximumBodyLineLength` bytes (SpamAssassin's `split_into_array_of_short_lines`).
+    public var bodyLines: [[UInt8]]
     /// `full`: the message as received (up to `maxBytes`, without a leading mbox `From ` line),
     /// invalid UTF-8 replaced.
     public var full: String
@@ -87,7 +90,8 @@ public struct MIMEMessage: Sendable {
         textParts = text.textParts
         fullBytes = input[MIMEEntityParser.mboxSeparatorLength(input)...]
         full = String(decoding: fullBytes, as: UTF8.self)
-        uris = Self.links(body: text.body, html: text.htmlURIs, limits: limits)
+        bodyLines = MIMEBodyText.shortLines(text.body, maximum: limits.maximumBodyLineLength)
+        uris = Self.links(bodyLines: bodyLines, html: text.htmlURIs, limits: limits)
         self.problems = problems.prefix(limits.maximumProblems).map(\.rawValue)
     }
 
@@ -100,14 +104,14 @@ public struct MIMEMessage: Sendable {
 
     /// Text links count only when one of their forms names a plausible host (SpamAssassin's
     /// `valid_domain`); HTML links always count.
-    private static func links(body: String, html: [String], limits: MIMELimits) -> [String] {
+    private static func links(bodyLines: [[UInt8]], html: [String], limits: MIMELimits) -> [String] {
         var result: [String] = []
         var added = Set<String>()
         func add(_ variants: [String]) {
             for variant in variants where added.insert(variant).inserted { result.append(variant) }
         }
         var seen = Set<[UInt8]>()
-        for line in MIMEBodyText.shortLines(body, maximum: limits.maximumBodyLineLength) {
+        for line in bodyLines {
             for uri in MIMETextURIScanner.scan(line, seen: &seen) {
                 let variants = MIMEURICanonicalizer.variants(of: uri, maximumLength: limits.maximumURILength)
                 if variants.contains(where: MIMEURIHost.hasValidHost) { add(variants) }

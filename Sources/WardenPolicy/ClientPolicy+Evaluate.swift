@@ -5,7 +5,18 @@ extension ClientPolicy {
     /// verdict from actions and thresholds. Made once; later calls return the same decision.
     public func decide(_ lookups: ClientLookups, facts: SessionFacts, atGreeting: Bool) async -> Decision {
         if let made = lookups.decided.withLock({ $0 }) { return made }
-        var decision = await evaluate(lookups, facts: facts)
+        return decided(lookups, answers: await lookups.answers(), facts: facts, atGreeting: atGreeting)
+    }
+
+    /// The client decision if every lookup has finished, without waiting; nil while one runs.
+    public func decideNow(_ lookups: ClientLookups, facts: SessionFacts, atGreeting: Bool) -> Decision? {
+        if let made = lookups.decided.withLock({ $0 }) { return made }
+        guard let answers = lookups.answersNow() else { return nil }
+        return decided(lookups, answers: answers, facts: facts, atGreeting: atGreeting)
+    }
+
+    private func decided(_ lookups: ClientLookups, answers: LookupAnswers, facts: SessionFacts, atGreeting: Bool) -> Decision {
+        var decision = evaluate(lookups, answers: answers, facts: facts)
         decision.atGreeting = atGreeting
         if atGreeting, decision.verdict == .reject, var reply = decision.reply {
             reply.code = 554  // RFC 5321 3.1: 554 instead of the 220
@@ -16,7 +27,7 @@ extension ClientPolicy {
         return final
     }
 
-    func evaluate(_ lookups: ClientLookups, facts: SessionFacts) async -> Decision {
+    func evaluate(_ lookups: ClientLookups, answers: LookupAnswers, facts: SessionFacts) -> Decision {
         var hits: [(Rule, PolicyHit)] = []
         var failedZones: [String] = []
         var listErrors: [String: String] = [:]
@@ -33,7 +44,7 @@ extension ClientPolicy {
             case .client(.list):
                 continue
             case .client(.dnsList(let zone, let filter)):
-                guard let answer = await lookups.answer(for: zone) else { continue }
+                guard let answer = answers.zones[zone] else { continue }
                 switch answer {
                 case .listed(let answers):
                     let matching = answers.filter(filter.matches)
@@ -56,7 +67,7 @@ extension ClientPolicy {
                 }
             case .client(.noReverseDNS):
                 // Only a definite answer counts: a timeout or a server failure says nothing.
-                if let reverse = await lookups.reverseDNS(), reverse.verifiedName == nil, reverse.failure == nil || reverse.failure == .notFound {
+                if let reverse = answers.reverse, reverse.verifiedName == nil, reverse.failure == nil || reverse.failure == .notFound {
                     hits.append((rule, hit(rule, reverse.names.isEmpty ? "no PTR record" : "PTR \(reverse.names.joined(separator: ",")) does not resolve back")))
                 }
             case .client(.earlyTalker):
@@ -65,7 +76,7 @@ extension ClientPolicy {
                 continue
             case .helo(let condition):
                 guard let helo = facts.helo else { continue }
-                if let evidence = await heloEvidence(condition, helo: helo, lookups: lookups) {
+                if let evidence = heloEvidence(condition, helo: helo, lookups: lookups, reverse: answers.reverse) {
                     hits.append((rule, hit(rule, evidence)))
                 }
             }
@@ -137,7 +148,7 @@ extension ClientPolicy {
         }
     }
 
-    func heloEvidence(_ condition: HeloCondition, helo: String, lookups: ClientLookups) async -> String? {
+    func heloEvidence(_ condition: HeloCondition, helo: String, lookups: ClientLookups, reverse: ReverseDNS?) -> String? {
         let name = helo.lowercased()
         switch condition {
         case .ipLiteral:
@@ -154,7 +165,7 @@ extension ClientPolicy {
             if let address = IPAddress(inner), address != lookups.address, HeloName.isLocal(address) { return "HELO \(helo) is our own address" }
             return nil
         case .noFCrDNSMatch:
-            guard let reverse = await lookups.reverseDNS(), reverse.failure != .timeout else { return nil }
+            guard let reverse, reverse.failure != .timeout else { return nil }
             guard let verified = reverse.verifiedName else { return "HELO \(helo); the client has no forward-confirmed reverse DNS name" }
             return verified == name.trimmingCharacters(in: ["."]) ? nil : "HELO \(helo) is not the client's name \(verified)"
         }

@@ -31,21 +31,28 @@ public struct ClientPolicy: Sendable {
 
     // MARK: Lookups
 
-    public func startLookups(for address: IPAddress) -> ClientLookups {
-        var zones: [String: Task<ZoneAnswer, Never>] = [:]
-        // An allow-listed client is decided already: its address goes to no DNS list.
+    /// Starts the client's lookups: DNS lists (answered at once from the cache where it can) and
+    /// reverse DNS, as tasks on `executor` (the session's event loop) when given.
+    public func startLookups(for address: IPAddress, on executor: (any TaskExecutor)? = nil) -> ClientLookups {
+        var zones: [String: Lookup<ZoneAnswer>] = [:]
+        var reverse: Lookup<ReverseDNS>?
+        // An allow-listed client is decided already: its address goes to no DNS list and no
+        // reverse lookup.
         let allowed = rules.rules.contains { rule in
             guard rule.action == .accept, !rule.shadow, case .client(.list(let list, _)) = rule.test else { return false }
             return list.lookup(address) != nil
         }
         if let dns, !allowed {
             for (zone, settings) in rules.queriedZones {
-                zones[zone] = Task { await query(zone: zone, settings: settings, address: address, dns: dns) }
+                if let answer = knownAnswer(zone: zone, address: address) {
+                    zones[zone] = Lookup(answered: answer)
+                } else {
+                    zones[zone] = Lookup(on: executor) { await query(zone: zone, settings: settings, address: address, dns: dns) }
+                }
             }
-        }
-        var reverse: Task<ReverseDNS, Never>?
-        if let dns, rules.needsReverseDNS {
-            reverse = Task { await ClientPolicy.forwardConfirmed(address, dns: dns) }
+            if rules.needsReverseDNS {
+                reverse = Lookup(on: executor) { await ClientPolicy.forwardConfirmed(address, dns: dns) }
+            }
         }
         let geoInfo = rules.needsGeo ? geo?.lookup(address) : nil
         return ClientLookups(address: address, geo: geoInfo, zones: zones, reverse: reverse)
@@ -53,18 +60,27 @@ public struct ClientPolicy: Sendable {
 
     /// One DNS list query, through the shared cache, bounded by the zone's timeout.
     public func query(zone: String, settings: ZoneSettings, address: IPAddress, dns: any PolicyDNS) async -> ZoneAnswer {
+        if let known = knownAnswer(zone: zone, address: address) { return known }
+        let name = Self.queryName(zone: zone, address: address)
+        let outcome = await Self.withTimeout(settings.timeoutSeconds) { await dns.addresses(of: name) } ?? .failure(.timeout)
+        // A lookup cancelled because its session ended says nothing about the list: caching
+        // it would let a client connect, close, and then skip the list for the failure TTL.
+        guard !Task.isCancelled else { return .failed(.failed("cancelled")) }
+        cache.put(name, outcome)
+        return Self.zoneAnswer(outcome)
+    }
+
+    /// The answer without asking DNS: the zone is disabled, or the cache holds its answer.
+    func knownAnswer(zone: String, address: IPAddress) -> ZoneAnswer? {
         guard health.isHealthy(zone) else { return .disabled }
-        let name = "\(address.reversedLabel).\(zone)"
-        let outcome: DNSOutcome
-        if let cached = cache.get(name) {
-            outcome = cached
-        } else {
-            outcome = await Self.withTimeout(settings.timeoutSeconds) { await dns.addresses(of: name) } ?? .failure(.timeout)
-            // A lookup cancelled because its session ended says nothing about the list: caching
-            // it would let a client connect, close, and then skip the list for the failure TTL.
-            guard !Task.isCancelled else { return .failed(.failed("cancelled")) }
-            cache.put(name, outcome)
-        }
+        return cache.get(Self.queryName(zone: zone, address: address)).map(Self.zoneAnswer)
+    }
+
+    static func queryName(zone: String, address: IPAddress) -> String {
+        "\(address.reversedLabel).\(zone)"
+    }
+
+    static func zoneAnswer(_ outcome: DNSOutcome) -> ZoneAnswer {
         switch outcome {
         case .answer(let addresses, _):
             let errors = addresses.filter(DNSListFilter.isListError)

@@ -19,6 +19,14 @@ public protocol CounterStore: Sendable {
     func distinctCount(_ key: String, window: Duration, now: Double?) async throws -> Int
 }
 
+/// A store that answers at once, in this process (`MemoryCounterStore`): a session asks it
+/// without starting a task or waiting for a turn of its event loop.
+public protocol ImmediateCounterStore: CounterStore {
+    func addNow(_ key: String, amount: Int, window: Duration, now: Double?) -> Double
+    func addDistinctNow(_ key: String, member: String, window: Duration, now: Double?) -> Int
+    func countNow(_ key: String, window: Duration, now: Double?) -> Double
+}
+
 extension CounterStore {
     public func add(_ key: String, amount: Int = 1, window: Duration) async throws -> Double {
         try await add(key, amount: amount, window: window, now: nil)

@@ -80,6 +80,20 @@ public final class MemoryCounterStore: CounterStore {
     }
 }
 
+extension MemoryCounterStore: ImmediateCounterStore {
+    public func addNow(_ key: String, amount: Int, window: Duration, now: Double?) -> Double {
+        add(key, amount: amount, window: window, now: now)
+    }
+
+    public func addDistinctNow(_ key: String, member: String, window: Duration, now: Double?) -> Int {
+        addDistinct(key, member: member, window: window, now: now)
+    }
+
+    public func countNow(_ key: String, window: Duration, now: Double?) -> Double {
+        count(key, window: window, now: now)
+    }
+}
+
 extension MemoryCounterStore {
     /// One key's current and previous window.
     struct Entry {

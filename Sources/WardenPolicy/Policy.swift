@@ -23,10 +23,10 @@ public struct Policy: Sendable {
         self.checks = checks
     }
 
-    /// The client decision, at once when it is made already.
+    /// The client decision, at once when it is made already or every lookup has its answer.
     public func clientDecision(_ facts: SessionFacts, atGreeting: Bool) -> PolicyAnswer {
         guard let client, let lookups = facts.lookups else { return .now(.pass) }
-        if let made = lookups.decided.withLock({ $0 }) { return .now(made) }
+        if let decision = client.decideNow(lookups, facts: facts, atGreeting: atGreeting) { return .now(decision) }
         return .later { await client.decide(lookups, facts: facts, atGreeting: atGreeting) }
     }
 

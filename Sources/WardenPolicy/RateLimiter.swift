@@ -31,6 +31,8 @@ public struct RateLimiter: Sendable {
 
     public let rules: [Rule]
     let store: any CounterStore
+    /// The store again when it answers at once: checks can then be made without a task.
+    let immediateStore: (any ImmediateCounterStore)?
     let globalShadow: Bool
     let tempfailThreshold: Double?
     let rejectThreshold: Double?
@@ -38,6 +40,7 @@ public struct RateLimiter: Sendable {
     public init(rules: RuleSet, store: any CounterStore) {
         self.rules = rules.limitRules
         self.store = store
+        self.immediateStore = store as? any ImmediateCounterStore
         self.globalShadow = rules.shadow
         self.tempfailThreshold = rules.tempfailThreshold
         self.rejectThreshold = rules.rejectThreshold
@@ -57,81 +60,64 @@ public struct RateLimiter: Sendable {
         rules.contains { if case .bulk = $0.test { return true } else { return false } }
     }
 
+    /// Whether checks answer at once (`checkNow`, `checkBulkNow`): the store is in memory.
+    public var answersAtOnce: Bool { immediateStore != nil }
+
     /// Checks the limits that guard `stage` (`recipient` at RCPT, `size` at the end of data) and
     /// counts the event ahead; a refused event gives its counts back at once.
     public func check(_ stage: Stage, facts: SessionFacts, recipient: String? = nil, size: Int = 0) async -> Outcome {
-        var hits: [(Rule, PolicyHit)] = []
-        var taken: [Reservation] = []
-        for rule in rules {
-            guard case .rate(let limit) = rule.test, limit.scope.applies(to: facts), guards(limit, stage) else { continue }
-            guard let key = limit.key.value(for: facts, recipient: recipient) else { continue }
-            let storeKey = "\(rule.name):\(key)"
-            let window = Duration.seconds(limit.windowSeconds)
-            let count: Double
-            do {
-                switch (stage, limit.counted) {
-                case (.connect, .connections):
-                    count = try await store.add(storeKey, amount: 1, window: window, now: nil)
-                case (_, .distinctRecipients):
-                    // A set: a recipient already in it changes nothing.
-                    count = Double(try await store.addDistinct(storeKey, member: (recipient ?? "").lowercased(), window: window, now: nil))
-                case (.mail, .bytes):
-                    // The size is not known yet: refuse only a key that is over already.
-                    let now = try await store.count(storeKey, window: window, now: nil)
-                    count = now >= Double(limit.limit) ? now + 1 : now
-                default:
-                    let amount = limit.counted == .bytes ? size : 1
-                    count = try await store.add(storeKey, amount: amount, window: window, now: nil)
-                    taken.append(Reservation(
-                        key: storeKey, amount: amount, windowSeconds: limit.windowSeconds,
-                        until: limit.counted == .recipients ? .recipientAccepted : .messageAccepted))
-                }
-            } catch {
-                continue  // the store's own fallback failed too: never refuse valid mail for it
-            }
-            if count > Double(limit.limit) { hits.append(hit(rule, limit, key, count)) }
+        var results: [(RateCount, Double?)] = []
+        for count in counts(stage, facts: facts, recipient: recipient, size: size) {
+            // A failed count (the store's own fallback failed too) never refuses valid mail.
+            results.append((count, try? await count.apply(to: store)))
         }
-        let decision = decide(hits, facts: facts, reason: "Rate limit exceeded")
-        if decision.verdict.refuses, !taken.isEmpty {
-            await release(taken)
-            taken = []
-        }
-        return Outcome(decision: decision, reservations: taken)
+        let (outcome, giveBack) = outcome(results, facts: facts)
+        await release(giveBack)
+        return outcome
+    }
+
+    /// `check` without waiting, when the store answers at once; nil otherwise.
+    public func checkNow(_ stage: Stage, facts: SessionFacts, recipient: String? = nil, size: Int = 0) -> Outcome? {
+        guard let immediateStore else { return nil }
+        let results = counts(stage, facts: facts, recipient: recipient, size: size).map { ($0, Optional($0.apply(to: immediateStore))) }
+        let (outcome, giveBack) = outcome(results, facts: facts)
+        _ = releaseNow(giveBack)
+        return outcome
     }
 
     /// Gives back counts taken for an event that did not happen.
     public func release(_ reservations: [Reservation]) async {
+        if releaseNow(reservations) { return }
         for reservation in reservations {
             _ = try? await store.add(reservation.key, amount: -reservation.amount, window: .seconds(reservation.windowSeconds), now: nil)
         }
     }
 
+    /// `release` without waiting; false (nothing given back) when the store does not answer at once.
+    public func releaseNow(_ reservations: [Reservation]) -> Bool {
+        guard let immediateStore else { return false }
+        for reservation in reservations {
+            _ = immediateStore.addNow(reservation.key, amount: -reservation.amount, window: .seconds(reservation.windowSeconds), now: nil)
+        }
+        return true
+    }
+
     /// Duplicate bulk: adds the recipients to the set of those who got this body from this key,
     /// and refuses when the set has grown past the limit.
     public func checkBulk(fingerprint: BodyFingerprint, recipients: [String], facts: SessionFacts) async -> Decision {
-        var hits: [(Rule, PolicyHit)] = []
-        for rule in rules {
-            guard case .bulk(let limit) = rule.test, limit.scope.applies(to: facts), let key = limit.key.value(for: facts) else { continue }
-            // One distinct-recipient set per LSH band key; the message counts as the largest, so a
-            // personalised copy that shares any band with the others is counted with them.
-            var count = 0
-            for band in fingerprint.keys {
-                for recipient in recipients {
-                    let seen = try? await store.addDistinct(
-                        "\(rule.name):\(key):\(band)", member: recipient.lowercased(), window: .seconds(limit.windowSeconds), now: nil)
-                    count = max(count, seen ?? 0)
-                }
-            }
-            if count > limit.limit {
-                let evidence = "\(limit.key.map(\.name).joined(separator: "+"))=\(key) body \(fingerprint.key) to \(count) recipients, over \(limit.limit)/\(Self.period(limit.windowSeconds))"
-                hits.append((rule, PolicyHit(rule: rule.name, score: rule.score, evidence: evidence, shadow: rule.shadow || globalShadow)))
-            }
+        var results: [(BulkCount, Int?)] = []
+        for count in bulkCounts(fingerprint: fingerprint, recipients: recipients, facts: facts) {
+            results.append((count, try? await store.addDistinct(count.storeKey, member: count.member, window: count.window, now: nil)))
         }
-        return decide(hits, facts: facts, reason: "Too many copies of this message")
+        return bulkDecision(results, fingerprint: fingerprint, facts: facts)
     }
 
-    private func hit(_ rule: Rule, _ limit: RateLimit, _ key: String, _ count: Double) -> (Rule, PolicyHit) {
-        let evidence = "\(limit.key.map(\.name).joined(separator: "+"))=\(key) \(limit.counted.rawValue) \(Self.format(count)) over \(limit.limit)/\(Self.period(limit.windowSeconds))"
-        return (rule, PolicyHit(rule: rule.name, score: rule.score, evidence: evidence, shadow: rule.shadow || globalShadow))
+    /// `checkBulk` without waiting, when the store answers at once; nil otherwise.
+    public func checkBulkNow(fingerprint: BodyFingerprint, recipients: [String], facts: SessionFacts) -> Decision? {
+        guard let immediateStore else { return nil }
+        let results = bulkCounts(fingerprint: fingerprint, recipients: recipients, facts: facts).map { count in
+            (count, Optional(immediateStore.addDistinctNow(count.storeKey, member: count.member, window: count.window, now: nil)))
+        }
+        return bulkDecision(results, fingerprint: fingerprint, facts: facts)
     }
 }

@@ -684,14 +684,15 @@ struct StubCheck: PolicyCheck {
         #expect(decision.hits == [PolicyHit(rule: "relay_control", evidence: "domain elsewhere.test is not accepted")])
     }
 
-    @Test func clientDecisionIsImmediateOnceMade() async throws {
-        let dns = FakeDNS(answers: ["9.113.0.203.zen.spamhaus.org": FakeDNS.listed("127.0.0.2")])
+    @Test func clientDecisionWaitsOnlyWhileALookupRuns() async throws {
+        let name = "1.100.51.198.zen.spamhaus.org"
+        let dns = FakeDNS(answers: [name: FakeDNS.listed("127.0.0.2")], delays: [name: .milliseconds(300)])
         let fixture = try PolicyFixture(ClientPolicyTests.clients, lists: ClientPolicyTests.lists, dns: dns)
         let policy = Policy(relayControl: nil, client: fixture.policy)
         let lookups = fixture.policy.startLookups(for: ip("198.51.100.1"))
         let facts = fixture.facts(lookups)
         guard case .later(let wait) = policy.clientDecision(facts, atGreeting: false) else {
-            Issue.record("an undecided client waits")
+            Issue.record("a client whose DNS list has not answered waits")
             return
         }
         let made = await wait()
@@ -700,7 +701,31 @@ struct StubCheck: PolicyCheck {
             return
         }
         #expect(again == made)
-        #expect(made.verdict == .continue)
+        #expect(made.verdict == .reject)
+    }
+
+    @Test func clientDecisionIsImmediateOnceTheLookupsAnswered() async throws {
+        let name = "1.100.51.198.zen.spamhaus.org"
+        let dns = FakeDNS(answers: [name: FakeDNS.listed("127.0.0.2")])
+        let fixture = try PolicyFixture(ClientPolicyTests.clients, lists: ClientPolicyTests.lists, dns: dns)
+        let policy = Policy(relayControl: nil, client: fixture.policy)
+        let first = fixture.policy.startLookups(for: ip("198.51.100.1"))
+        #expect(await first.answer(for: "zen.spamhaus.org") == .listed([[127, 0, 0, 2]]))
+        #expect(!first.isDecided)
+        guard case .now(let decision) = policy.clientDecision(fixture.facts(first), atGreeting: false) else {
+            Issue.record("every lookup has answered: the decision is made at once")
+            return
+        }
+        #expect(decision.verdict == .reject)
+        #expect(decision.hits.map(\.rule) == ["ZEN_SBL"])
+        // The next session of the client finds the answer in the cache when it connects.
+        let second = fixture.policy.startLookups(for: ip("198.51.100.1"))
+        guard case .now(let again) = policy.clientDecision(fixture.facts(second), atGreeting: false) else {
+            Issue.record("a cached DNS list answer needs no wait")
+            return
+        }
+        #expect(again.verdict == .reject)
+        #expect(dns.count(name) == 1)
     }
 
     @Test func withoutClientRulesOrLookupsTheClientPasses() throws {

@@ -59,7 +59,7 @@ extension SMTPSession {
         logger.info("connect", metadata: ["listener": "\(listener.configuration.name)", "tls": "\(facts.tls)"])
         if let ip = client.ip, let clientPolicy = settings.policy.client {
             // DNS lists and reverse DNS are asked now, in parallel, and awaited where needed.
-            facts.lookups = clientPolicy.startLookups(for: ip)
+            facts.lookups = clientPolicy.startLookups(for: ip, on: taskExecutor)
         }
         let delay = settings.policy.client?.rules.greetingDelaySeconds ?? 0
         guard delay > 0 else {

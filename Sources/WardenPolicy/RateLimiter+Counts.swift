@@ -1,0 +1,138 @@
+/// What a check counts, apart from how the store is asked (at once, or awaited): the counts a
+/// stage takes, and the decision their results give.
+extension RateLimiter {
+    /// One counter a `ratelimit` rule reads or adds to at a stage.
+    struct RateCount {
+        enum Operation {
+            /// Adds `amount`; kept as a reservation `until` the event happens, if given.
+            case add(amount: Int, until: Reservation.Until?)
+            case addDistinct(member: String)
+            /// Reads without adding: the size is not known yet at MAIL, so only a key that is
+            /// over already is refused.
+            case peek
+        }
+
+        var rule: Rule
+        var limit: RateLimit
+        var key: String
+        var storeKey: String
+        var operation: Operation
+
+        var window: Duration { .seconds(limit.windowSeconds) }
+
+        func apply(to store: any CounterStore) async throws -> Double {
+            switch operation {
+            case .add(let amount, _): return try await store.add(storeKey, amount: amount, window: window, now: nil)
+            case .addDistinct(let member): return Double(try await store.addDistinct(storeKey, member: member, window: window, now: nil))
+            case .peek: return peeked(try await store.count(storeKey, window: window, now: nil))
+            }
+        }
+
+        func apply(to store: any ImmediateCounterStore) -> Double {
+            switch operation {
+            case .add(let amount, _): return store.addNow(storeKey, amount: amount, window: window, now: nil)
+            case .addDistinct(let member): return Double(store.addDistinctNow(storeKey, member: member, window: window, now: nil))
+            case .peek: return peeked(store.countNow(storeKey, window: window, now: nil))
+            }
+        }
+
+        private func peeked(_ count: Double) -> Double {
+            count >= Double(limit.limit) ? count + 1 : count
+        }
+
+        var reservation: Reservation? {
+            guard case .add(let amount, let until?) = operation else { return nil }
+            return Reservation(key: storeKey, amount: amount, windowSeconds: limit.windowSeconds, until: until)
+        }
+    }
+
+    /// One distinct-recipient set a `bulk` rule adds to: one per LSH band key and recipient.
+    struct BulkCount {
+        var rule: Rule
+        var limit: BulkLimit
+        var key: String
+        var storeKey: String
+        var member: String
+
+        var window: Duration { .seconds(limit.windowSeconds) }
+    }
+
+    /// The counts the `ratelimit` rules guarding `stage` take for these facts.
+    func counts(_ stage: Stage, facts: SessionFacts, recipient: String?, size: Int) -> [RateCount] {
+        var counts: [RateCount] = []
+        for rule in rules {
+            guard case .rate(let limit) = rule.test, limit.scope.applies(to: facts), guards(limit, stage) else { continue }
+            guard let key = limit.key.value(for: facts, recipient: recipient) else { continue }
+            let operation: RateCount.Operation
+            switch (stage, limit.counted) {
+            case (.connect, .connections):
+                operation = .add(amount: 1, until: nil)
+            case (_, .distinctRecipients):
+                // A set: a recipient already in it changes nothing.
+                operation = .addDistinct(member: (recipient ?? "").lowercased())
+            case (.mail, .bytes):
+                operation = .peek
+            default:
+                operation = .add(
+                    amount: limit.counted == .bytes ? size : 1,
+                    until: limit.counted == .recipients ? .recipientAccepted : .messageAccepted)
+            }
+            counts.append(RateCount(rule: rule, limit: limit, key: key, storeKey: "\(rule.name):\(key)", operation: operation))
+        }
+        return counts
+    }
+
+    /// The decision of a stage's counts (nil: the store failed, the rule is skipped) and the
+    /// reservations to give back because it refuses.
+    func outcome(_ results: [(RateCount, Double?)], facts: SessionFacts) -> (Outcome, giveBack: [Reservation]) {
+        var hits: [(Rule, PolicyHit)] = []
+        var taken: [Reservation] = []
+        for (count, result) in results {
+            guard let result else { continue }
+            if let reservation = count.reservation { taken.append(reservation) }
+            guard result > Double(count.limit.limit) else { continue }
+            let evidence = "\(count.limit.key.map(\.name).joined(separator: "+"))=\(count.key) \(count.limit.counted.rawValue) \(Self.format(result)) over \(count.limit.limit)/\(Self.period(count.limit.windowSeconds))"
+            hits.append((count.rule, hit(count.rule, evidence)))
+        }
+        let decision = decide(hits, facts: facts, reason: "Rate limit exceeded")
+        guard decision.verdict.refuses else { return (Outcome(decision: decision, reservations: taken), []) }
+        return (Outcome(decision: decision, reservations: []), taken)
+    }
+
+    /// The sets the `bulk` rules add this message's recipients to.
+    func bulkCounts(fingerprint: BodyFingerprint, recipients: [String], facts: SessionFacts) -> [BulkCount] {
+        var counts: [BulkCount] = []
+        for rule in rules {
+            guard case .bulk(let limit) = rule.test, limit.scope.applies(to: facts), let key = limit.key.value(for: facts) else { continue }
+            for band in fingerprint.keys {
+                for recipient in recipients {
+                    counts.append(BulkCount(rule: rule, limit: limit, key: key, storeKey: "\(rule.name):\(key):\(band)", member: recipient.lowercased()))
+                }
+            }
+        }
+        return counts
+    }
+
+    /// One distinct-recipient set per LSH band key; the message counts as the largest, so a
+    /// personalised copy that shares any band with the others is counted with them.
+    func bulkDecision(_ results: [(BulkCount, Int?)], fingerprint: BodyFingerprint, facts: SessionFacts) -> Decision {
+        var largest: [String: (BulkCount, Int)] = [:]
+        var order: [String] = []
+        for (count, result) in results {
+            if largest[count.rule.name] == nil { order.append(count.rule.name) }
+            let seen = max(largest[count.rule.name]?.1 ?? 0, result ?? 0)
+            largest[count.rule.name] = (count, seen)
+        }
+        var hits: [(Rule, PolicyHit)] = []
+        for name in order {
+            guard let (count, seen) = largest[name], seen > count.limit.limit else { continue }
+            let evidence = "\(count.limit.key.map(\.name).joined(separator: "+"))=\(count.key) body \(fingerprint.key) to \(seen) recipients, over \(count.limit.limit)/\(Self.period(count.limit.windowSeconds))"
+            hits.append((count.rule, hit(count.rule, evidence)))
+        }
+        return decide(hits, facts: facts, reason: "Too many copies of this message")
+    }
+
+    private func hit(_ rule: Rule, _ evidence: String) -> PolicyHit {
+        PolicyHit(rule: rule.name, score: rule.score, evidence: evidence, shadow: rule.shadow || globalShadow)
+    }
+}

@@ -23,7 +23,8 @@ public protocol CounterStore: Sendable {
 /// without starting a task or waiting for a turn of its event loop.
 public protocol ImmediateCounterStore: CounterStore {
     func addNow(_ key: String, amount: Int, window: Duration, now: Double?) -> Double
-    func addDistinctNow(_ key: String, member: String, window: Duration, now: Double?) -> Int
+    /// Adds every member; the count after the last.
+    func addDistinctNow(_ key: String, members: [String], window: Duration, now: Double?) -> Int
     func countNow(_ key: String, window: Duration, now: Double?) -> Double
 }
 

@@ -53,12 +53,17 @@ public final class MemoryCounterStore: CounterStore {
     }
 
     public func addDistinct(_ key: String, member: String, window: Duration, now: Double?) -> Int {
+        addDistinct(key, members: CollectionOfOne(member), window: window, now: now)
+    }
+
+    /// Adds every member to the set under one lock; the count after the last.
+    public func addDistinct(_ key: String, members: some Sequence<String>, window: Duration, now: Double?) -> Int {
         let at = CounterWindow(window: window, now: now ?? clock.now())
-        let hash = member.hashValue
+        let hashes = members.map(\.hashValue)
         let cap = maximumDistinctMembers
         return table.withLock { table in
             table.update("d:" + key, at, limits: self) { entry, members in
-                if entry.currentMembers.count < cap, entry.currentMembers.insert(hash).inserted {
+                for hash in hashes where entry.currentMembers.count < cap && entry.currentMembers.insert(hash).inserted {
                     members += 1
                     if entry.previousMembers.contains(hash) { entry.previousOnly -= 1 }
                 }
@@ -85,8 +90,8 @@ extension MemoryCounterStore: ImmediateCounterStore {
         add(key, amount: amount, window: window, now: now)
     }
 
-    public func addDistinctNow(_ key: String, member: String, window: Duration, now: Double?) -> Int {
-        addDistinct(key, member: member, window: window, now: now)
+    public func addDistinctNow(_ key: String, members: [String], window: Duration, now: Double?) -> Int {
+        addDistinct(key, members: members, window: window, now: now)
     }
 
     public func countNow(_ key: String, window: Duration, now: Double?) -> Double {

@@ -12,13 +12,15 @@ extension RateLimiter {
             case peek
         }
 
-        var rule: Rule
-        var limit: RateLimit
+        /// The rule's place in `rules` (a rule is too big a value to copy per count).
+        var rule: Int
         var key: String
         var storeKey: String
         var operation: Operation
+        var limit: Int
+        var windowSeconds: Int
 
-        var window: Duration { .seconds(limit.windowSeconds) }
+        var window: Duration { .seconds(windowSeconds) }
 
         func apply(to store: any CounterStore) async throws -> Double {
             switch operation {
@@ -31,36 +33,36 @@ extension RateLimiter {
         func apply(to store: any ImmediateCounterStore) -> Double {
             switch operation {
             case .add(let amount, _): return store.addNow(storeKey, amount: amount, window: window, now: nil)
-            case .addDistinct(let member): return Double(store.addDistinctNow(storeKey, member: member, window: window, now: nil))
+            case .addDistinct(let member): return Double(store.addDistinctNow(storeKey, members: [member], window: window, now: nil))
             case .peek: return peeked(store.countNow(storeKey, window: window, now: nil))
             }
         }
 
         private func peeked(_ count: Double) -> Double {
-            count >= Double(limit.limit) ? count + 1 : count
+            count >= Double(limit) ? count + 1 : count
         }
 
         var reservation: Reservation? {
             guard case .add(let amount, let until?) = operation else { return nil }
-            return Reservation(key: storeKey, amount: amount, windowSeconds: limit.windowSeconds, until: until)
+            return Reservation(key: storeKey, amount: amount, windowSeconds: windowSeconds, until: until)
         }
     }
 
-    /// One distinct-recipient set a `bulk` rule adds to: one per LSH band key and recipient.
+    /// The distinct-recipient sets a `bulk` rule adds a message's recipients to: one set per LSH
+    /// band key.
     struct BulkCount {
-        var rule: Rule
-        var limit: BulkLimit
+        /// The rule's place in `rules`.
+        var rule: Int
         var key: String
-        var storeKey: String
-        var member: String
-
-        var window: Duration { .seconds(limit.windowSeconds) }
+        var storeKeys: [String]
+        var members: [String]
+        var window: Duration
     }
 
     /// The counts the `ratelimit` rules guarding `stage` take for these facts.
     func counts(_ stage: Stage, facts: SessionFacts, recipient: String?, size: Int) -> [RateCount] {
         var counts: [RateCount] = []
-        for rule in rules {
+        for (index, rule) in rules.enumerated() {
             guard case .rate(let limit) = rule.test, limit.scope.applies(to: facts), guards(limit, stage) else { continue }
             guard let key = limit.key.value(for: facts, recipient: recipient) else { continue }
             let operation: RateCount.Operation
@@ -77,7 +79,9 @@ extension RateLimiter {
                     amount: limit.counted == .bytes ? size : 1,
                     until: limit.counted == .recipients ? .recipientAccepted : .messageAccepted)
             }
-            counts.append(RateCount(rule: rule, limit: limit, key: key, storeKey: "\(rule.name):\(key)", operation: operation))
+            counts.append(RateCount(
+                rule: index, key: key, storeKey: "\(rule.name):\(key)", operation: operation, limit: limit.limit,
+                windowSeconds: limit.windowSeconds))
         }
         return counts
     }
@@ -90,9 +94,9 @@ extension RateLimiter {
         for (count, result) in results {
             guard let result else { continue }
             if let reservation = count.reservation { taken.append(reservation) }
-            guard result > Double(count.limit.limit) else { continue }
-            let evidence = "\(count.limit.key.map(\.name).joined(separator: "+"))=\(count.key) \(count.limit.counted.rawValue) \(Self.format(result)) over \(count.limit.limit)/\(Self.period(count.limit.windowSeconds))"
-            hits.append((count.rule, hit(count.rule, evidence)))
+            guard result > Double(count.limit), case .rate(let limit) = rules[count.rule].test else { continue }
+            let evidence = "\(limit.key.map(\.name).joined(separator: "+"))=\(count.key) \(limit.counted.rawValue) \(Self.format(result)) over \(limit.limit)/\(Self.period(limit.windowSeconds))"
+            hits.append((rules[count.rule], hit(rules[count.rule], evidence)))
         }
         let decision = decide(hits, facts: facts, reason: "Rate limit exceeded")
         guard decision.verdict.refuses else { return (Outcome(decision: decision, reservations: taken), []) }
@@ -102,32 +106,24 @@ extension RateLimiter {
     /// The sets the `bulk` rules add this message's recipients to.
     func bulkCounts(fingerprint: BodyFingerprint, recipients: [String], facts: SessionFacts) -> [BulkCount] {
         var counts: [BulkCount] = []
-        for rule in rules {
+        let members = recipients.map { $0.lowercased() }
+        for (index, rule) in rules.enumerated() {
             guard case .bulk(let limit) = rule.test, limit.scope.applies(to: facts), let key = limit.key.value(for: facts) else { continue }
-            for band in fingerprint.keys {
-                for recipient in recipients {
-                    counts.append(BulkCount(rule: rule, limit: limit, key: key, storeKey: "\(rule.name):\(key):\(band)", member: recipient.lowercased()))
-                }
-            }
+            counts.append(BulkCount(
+                rule: index, key: key, storeKeys: fingerprint.keys.map { "\(rule.name):\(key):\($0)" }, members: members,
+                window: .seconds(limit.windowSeconds)))
         }
         return counts
     }
 
-    /// One distinct-recipient set per LSH band key; the message counts as the largest, so a
-    /// personalised copy that shares any band with the others is counted with them.
-    func bulkDecision(_ results: [(BulkCount, Int?)], fingerprint: BodyFingerprint, facts: SessionFacts) -> Decision {
-        var largest: [String: (BulkCount, Int)] = [:]
-        var order: [String] = []
-        for (count, result) in results {
-            if largest[count.rule.name] == nil { order.append(count.rule.name) }
-            let seen = max(largest[count.rule.name]?.1 ?? 0, result ?? 0)
-            largest[count.rule.name] = (count, seen)
-        }
+    /// The message counts as the largest of its sets (a failed store counts 0), so a personalised
+    /// copy that shares any band with the others is counted with them.
+    func bulkDecision(_ results: [(BulkCount, Int)], fingerprint: BodyFingerprint, facts: SessionFacts) -> Decision {
         var hits: [(Rule, PolicyHit)] = []
-        for name in order {
-            guard let (count, seen) = largest[name], seen > count.limit.limit else { continue }
-            let evidence = "\(count.limit.key.map(\.name).joined(separator: "+"))=\(count.key) body \(fingerprint.key) to \(seen) recipients, over \(count.limit.limit)/\(Self.period(count.limit.windowSeconds))"
-            hits.append((count.rule, hit(count.rule, evidence)))
+        for (count, seen) in results {
+            guard case .bulk(let limit) = rules[count.rule].test, seen > limit.limit else { continue }
+            let evidence = "\(limit.key.map(\.name).joined(separator: "+"))=\(count.key) body \(fingerprint.key) to \(seen) recipients, over \(limit.limit)/\(Self.period(limit.windowSeconds))"
+            hits.append((rules[count.rule], hit(rules[count.rule], evidence)))
         }
         return decide(hits, facts: facts, reason: "Too many copies of this message")
     }

@@ -105,9 +105,15 @@ public struct RateLimiter: Sendable {
     /// Duplicate bulk: adds the recipients to the set of those who got this body from this key,
     /// and refuses when the set has grown past the limit.
     public func checkBulk(fingerprint: BodyFingerprint, recipients: [String], facts: SessionFacts) async -> Decision {
-        var results: [(BulkCount, Int?)] = []
+        var results: [(BulkCount, Int)] = []
         for count in bulkCounts(fingerprint: fingerprint, recipients: recipients, facts: facts) {
-            results.append((count, try? await store.addDistinct(count.storeKey, member: count.member, window: count.window, now: nil)))
+            var largest = 0
+            for storeKey in count.storeKeys {
+                for member in count.members {
+                    largest = max(largest, (try? await store.addDistinct(storeKey, member: member, window: count.window, now: nil)) ?? 0)
+                }
+            }
+            results.append((count, largest))
         }
         return bulkDecision(results, fingerprint: fingerprint, facts: facts)
     }
@@ -116,7 +122,9 @@ public struct RateLimiter: Sendable {
     public func checkBulkNow(fingerprint: BodyFingerprint, recipients: [String], facts: SessionFacts) -> Decision? {
         guard let immediateStore else { return nil }
         let results = bulkCounts(fingerprint: fingerprint, recipients: recipients, facts: facts).map { count in
-            (count, Optional(immediateStore.addDistinctNow(count.storeKey, member: count.member, window: count.window, now: nil)))
+            // A set's count only grows as members are added: its count after the last is its largest.
+            let largest = count.storeKeys.map { immediateStore.addDistinctNow($0, members: count.members, window: count.window, now: nil) }
+            return (count, largest.max() ?? 0)
         }
         return bulkDecision(results, fingerprint: fingerprint, facts: facts)
     }

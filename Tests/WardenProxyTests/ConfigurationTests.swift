@@ -102,6 +102,7 @@ private let minimal = """
             upstream.connectTimeoutSeconds == 10 && upstream.commandTimeoutSeconds == 300
                 && upstream.dataTimeoutSeconds == 600
         )
+        #expect(upstream.reuseIdleSeconds == 5)
 
         let limits = configuration.limits
         #expect(limits.lineLength == 512 && limits.recipients == 100 && limits.messageSize == 26_214_400)
@@ -309,6 +310,7 @@ private let minimal = """
             minimal + "command_timeout_seconds = 0\n",
             "warden.toml:9: upstream.command_timeout_seconds must be greater than 0"
         ),
+        (minimal + "reuse_idle_seconds = -1\n", "warden.toml:9: upstream.reuse_idle_seconds must be at least 0"),
         (
             minimal + "[limits]\nline_length = 100\n",
             "warden.toml:10: limits.line_length must be at least 512 (RFC 5321 4.5.3.1.4)"

@@ -78,4 +78,6 @@ final class FakeConnection: UpstreamConnection, @unchecked Sendable {
     }
 
     func quit() {}
+
+    func release() {}
 }

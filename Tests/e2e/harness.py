@@ -1110,7 +1110,9 @@ class FakeUpstream:
 
     mode "accept": answers everything with success (no XCLIENT, no AUTH offered).
     mode "die_in_data": answers DATA with 354, reads some message bytes, then closes the
-    connection without a reply (an upstream crashing mid-message)."""
+    connection without a reply (an upstream crashing mid-message).
+    mode "refuse_rset": answers RSET with 421 and closes (an upstream restarting while Warden
+    keeps an idle session of it for reuse)."""
 
     def __init__(self, mode: str = "accept", hostname: str = "fake.upstream.test",
                  read_timeout: float = 30.0):
@@ -1193,6 +1195,9 @@ class FakeUpstream:
                           "250-8BITMIME\r\n250-ENHANCEDSTATUSCODES\r\n250 SMTPUTF8")
                 elif verb == "HELO":
                     reply(f"250 {self.hostname}")
+                elif verb == "RSET" and self.mode == "refuse_rset":
+                    reply("421 4.3.2 Service shutting down")
+                    return
                 elif verb in ("MAIL", "RCPT", "RSET", "NOOP"):
                     reply("250 2.0.0 Ok")
                 elif verb == "DATA":

@@ -1,7 +1,7 @@
 extension ConfigurationLoader {
     static let upstreamKeys: Set<String> = [
         "url", "helo_name", "tls", "tls_verify", "tls_ca_file", "tls_server_name", "xclient", "proxy_protocol",
-        "connect_timeout_seconds", "command_timeout_seconds", "data_timeout_seconds",
+        "connect_timeout_seconds", "command_timeout_seconds", "data_timeout_seconds", "reuse_idle_seconds",
     ]
 
     func loadUpstream(server: ServerConfiguration) throws(ConfigurationError) -> UpstreamConfiguration {
@@ -34,6 +34,7 @@ extension ConfigurationLoader {
         upstream.commandTimeoutSeconds =
             try table.int("command_timeout_seconds", minimum: 1) ?? upstream.commandTimeoutSeconds
         upstream.dataTimeoutSeconds = try table.int("data_timeout_seconds", minimum: 1) ?? upstream.dataTimeoutSeconds
+        upstream.reuseIdleSeconds = try table.int("reuse_idle_seconds", minimum: 0) ?? upstream.reuseIdleSeconds
         return upstream
     }
 

@@ -28,6 +28,9 @@ public struct UpstreamConfiguration: Sendable, Equatable {
     public static let defaultCommandTimeoutSeconds = 300
     /// RFC 5321 4.5.3.2.6: the reply after the message's final ".".
     public static let defaultDataTimeoutSeconds = 600
+    /// How long an upstream session may wait, idle, for the next client session to reuse it.
+    /// Well below Postfix's `smtpd_timeout` (300 s) and Exim's `smtp_receive_timeout` (5 min).
+    public static let defaultReuseIdleSeconds = 5
 
     public var target: UpstreamTarget
     /// Name in Warden's own EHLO to the upstream.
@@ -45,6 +48,10 @@ public struct UpstreamConfiguration: Sendable, Equatable {
     public var connectTimeoutSeconds: Int
     public var commandTimeoutSeconds: Int
     public var dataTimeoutSeconds: Int
+    /// Idle seconds an upstream session is kept for reuse by the next client session; 0: every
+    /// client session opens its own and ends it with QUIT. See `UpstreamIdlePool` for when a
+    /// session is reused.
+    public var reuseIdleSeconds: Int
 
     public init(
         target: UpstreamTarget,
@@ -57,7 +64,8 @@ public struct UpstreamConfiguration: Sendable, Equatable {
         proxyProtocol: UpstreamProxyProtocol = .off,
         connectTimeoutSeconds: Int = UpstreamConfiguration.defaultConnectTimeoutSeconds,
         commandTimeoutSeconds: Int = UpstreamConfiguration.defaultCommandTimeoutSeconds,
-        dataTimeoutSeconds: Int = UpstreamConfiguration.defaultDataTimeoutSeconds
+        dataTimeoutSeconds: Int = UpstreamConfiguration.defaultDataTimeoutSeconds,
+        reuseIdleSeconds: Int = UpstreamConfiguration.defaultReuseIdleSeconds
     ) {
         self.target = target
         self.heloName = heloName
@@ -70,5 +78,6 @@ public struct UpstreamConfiguration: Sendable, Equatable {
         self.connectTimeoutSeconds = connectTimeoutSeconds
         self.commandTimeoutSeconds = commandTimeoutSeconds
         self.dataTimeoutSeconds = dataTimeoutSeconds
+        self.reuseIdleSeconds = reuseIdleSeconds
     }
 }

@@ -89,6 +89,9 @@ public struct WardenConfiguration: Sendable, Equatable {
     /// - `xclient` (bool; true), `proxy_protocol` (`off` | `v1` | `v2`; `off`)
     /// - `connect_timeout_seconds` (int > 0; 10), `command_timeout_seconds` (int > 0; 300),
     ///   `data_timeout_seconds` (int > 0; 600)
+    /// - `reuse_idle_seconds` (int >= 0; 5): how long an upstream session waits for the next
+    ///   client session to reuse it (never one that carried XCLIENT, a PROXY header or AUTH); 0
+    ///   turns reuse off
     ///
     /// `[limits]`
     /// - `line_length` (int >= 512; 512), `recipients` (int > 0; 100)

@@ -58,6 +58,7 @@ public final class WardenMetrics: Sendable {
     private let zoneGauges = Mutex<[String: Gauge]>([:])
     private let upstreamConnectSeconds: ValueHistogram
     private let upstreamConnectFailures: Counter
+    private let upstreamReused: Counter
     private let upstreamReplySeconds: ValueHistogram
     private let reloadSuccesses: Counter
     private let reloadFailures: Counter
@@ -99,6 +100,9 @@ public final class WardenMetrics: Sendable {
         )
         self.upstreamConnectFailures = registry.makeCounter(
             descriptor: name("upstream_connect_failures", "total", "Failed connections to the upstream.")
+        )
+        self.upstreamReused = registry.makeCounter(
+            descriptor: name("upstream_reused", "total", "Client sessions served by a kept upstream session (no new connection).")
         )
         self.upstreamReplySeconds = registry.makeValueHistogram(
             descriptor: name("upstream_reply", "seconds", "Time the upstream took to reply to a command."),
@@ -225,6 +229,11 @@ public final class WardenMetrics: Sendable {
         if !success {
             self.upstreamConnectFailures.increment()
         }
+    }
+
+    /// A client session got a kept upstream session instead of a new connection.
+    public func upstreamReuse() {
+        self.upstreamReused.increment()
     }
 
     /// The upstream replied to a command `seconds` after it was sent.

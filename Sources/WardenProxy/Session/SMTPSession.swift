@@ -145,7 +145,7 @@ final class SMTPSession: ChannelInboundHandler {
         spool?.discard()
         spool = nil
         releaseReservations()
-        upstream?.quit()
+        if upstreamInTransaction { upstream?.quit() } else { upstream?.release() }
         upstream = nil
         if let registryID {
             runtime.registry.remove(registryID)

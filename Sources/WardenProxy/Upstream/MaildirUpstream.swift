@@ -78,6 +78,8 @@ final class MaildirConnection: UpstreamConnection, @unchecked Sendable {
     }
 
     func quit() {}
+
+    func release() {}
 }
 
 /// Hands a value to another thread while its owner waits for the result and does not touch it.

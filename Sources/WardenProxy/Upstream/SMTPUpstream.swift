@@ -6,7 +6,8 @@ import SMTPCore
 import WardenPolicy
 
 /// An upstream mail server reached over SMTP (`smtp://host:port`). Each client session that gets
-/// as far as MAIL or AUTH opens its own upstream session on the same event loop.
+/// as far as MAIL or AUTH opens an upstream session on the same event loop, or takes one a
+/// client session before it left open there (`UpstreamIdlePool`).
 public struct SMTPUpstream: Upstream {
     public let configuration: UpstreamConfiguration
     public let host: String
@@ -17,6 +18,8 @@ public struct SMTPUpstream: Upstream {
     let tlsContext: NIOSSLContext?
     let logger: Logger
     let metrics: WardenMetrics?
+    /// Upstream sessions kept between client sessions (`upstream.reuse_idle_seconds`).
+    let pool: UpstreamIdlePool
 
     public init(configuration: UpstreamConfiguration, host: String, port: Int, logger: Logger, metrics: WardenMetrics?) throws {
         self.configuration = configuration
@@ -26,6 +29,7 @@ public struct SMTPUpstream: Upstream {
         self.address = IPAddress(literal) == nil ? nil : try? SocketAddress(ipAddress: literal, port: port)
         self.logger = logger
         self.metrics = metrics
+        self.pool = UpstreamIdlePool(idleSeconds: configuration.reuseIdleSeconds)
         if configuration.tls == .off {
             tlsContext = nil
         } else {
@@ -37,7 +41,22 @@ public struct SMTPUpstream: Upstream {
         }
     }
 
+    /// A kept upstream session when one is open on this loop and answers RSET, else a new one.
     public func connect(facts: SessionFacts, client: ClientEndpoint, on eventLoop: EventLoop) -> EventLoopFuture<any UpstreamConnection> {
+        guard let kept = pool.take(on: eventLoop) else { return open(facts: facts, client: client, on: eventLoop) }
+        let metrics = self.metrics
+        return kept.reset()
+            .map { _ -> any UpstreamConnection in
+                metrics?.upstreamReuse()
+                return kept
+            }
+            .flatMapError { _ in
+                kept.channel.close(promise: nil)
+                return connect(facts: facts, client: client, on: eventLoop)
+            }
+    }
+
+    private func open(facts: SessionFacts, client: ClientEndpoint, on eventLoop: EventLoop) -> EventLoopFuture<any UpstreamConnection> {
         let started = NIODeadline.now()
         let connectTimeout = TimeAmount.seconds(Int64(configuration.connectTimeoutSeconds))
         let proxyHeader = makeProxyHeader(client)
@@ -57,8 +76,11 @@ public struct SMTPUpstream: Upstream {
             }
             .flatMap { channel -> EventLoopFuture<SMTPUpstreamConnection> in
                 let handler = try! channel.pipeline.syncOperations.handler(type: UpstreamReplyHandler.self)
-                let connection = SMTPUpstreamConnection(channel: channel, replies: handler, configuration: configuration)
-                if let proxyHeader { channel.writeAndFlush(proxyHeader, promise: nil) }
+                let connection = SMTPUpstreamConnection(channel: channel, replies: handler, configuration: configuration, pool: pool)
+                if let proxyHeader {
+                    connection.carriesClientState = true
+                    channel.writeAndFlush(proxyHeader, promise: nil)
+                }
                 return connection.handshake(
                     facts: facts, client: client, tlsContext: tlsContext,
                     serverName: configuration.tlsServerName ?? host, deadline: started + connectTimeout, logger: logger

@@ -18,15 +18,23 @@ final class SMTPUpstreamConnection: UpstreamConnection, @unchecked Sendable {
     let channel: Channel
     let replies: UpstreamReplyHandler
     let configuration: UpstreamConfiguration
+    /// Where this session is kept for the next client session when it may be reused.
+    let pool: UpstreamIdlePool?
     private(set) var capabilities = UpstreamCapabilities([:])
     private(set) var tlsActive = false
+    /// Whether the upstream was told who a client is (XCLIENT, a PROXY header) or saw an AUTH
+    /// exchange: such a session belongs to that client and is never reused for another.
+    var carriesClientState = false
+    /// Messages sent (DATA accepted), over all the client sessions that used this one.
+    private(set) var transactions = 0
     /// The wait for the current reply (or for the whole message content and its reply).
     private let deadline: LazyDeadline
 
-    init(channel: Channel, replies: UpstreamReplyHandler, configuration: UpstreamConfiguration) {
+    init(channel: Channel, replies: UpstreamReplyHandler, configuration: UpstreamConfiguration, pool: UpstreamIdlePool? = nil) {
         self.channel = channel
         self.replies = replies
         self.configuration = configuration
+        self.pool = pool
         self.deadline = LazyDeadline(eventLoop: channel.eventLoop)
         channel.closeFuture.whenComplete { [self] _ in deadline.cancel() }
     }
@@ -51,6 +59,7 @@ final class SMTPUpstreamConnection: UpstreamConnection, @unchecked Sendable {
     }
 
     func sendAuthLine(_ line: String) -> EventLoopFuture<SMTPReply> {
+        carriesClientState = true
         var buffer = channel.allocator.buffer(capacity: line.utf8.count + 2)
         buffer.writeString(line)
         buffer.writeString("\r\n")
@@ -62,6 +71,7 @@ final class SMTPUpstreamConnection: UpstreamConnection, @unchecked Sendable {
             guard reply.code == 354 else {
                 return self.channel.eventLoop.makeSucceededFuture(MessageOutcome(reply: reply, contentSent: false))
             }
+            self.transactions += 1
             // One deadline for the whole content and the final reply.
             let due = self.channel.eventLoop.now + .seconds(Int64(self.configuration.dataTimeoutSeconds))
             self.deadline.set(due) { [self] in timedOut(after: configuration.dataTimeoutSeconds) }
@@ -78,6 +88,27 @@ final class SMTPUpstreamConnection: UpstreamConnection, @unchecked Sendable {
         guard isUsable else { return }
         let channel = self.channel
         send(.quit).whenComplete { _ in channel.close(promise: nil) }
+    }
+
+    func release() {
+        if pool?.keep(self) != true { quit() }
+    }
+
+    /// Whether another client session may use this one: it carries nothing of this client's,
+    /// is open, idle between transactions, and has not carried too many messages.
+    func isReusable(maximumTransactions: Int) -> Bool {
+        !carriesClientState && isUsable && !replies.isWaiting && !replies.hasBufferedInput && transactions < maximumTransactions
+    }
+
+    /// Before a kept session serves the next client: RSET (RFC 5321 4.1.1.5), which leaves no
+    /// transaction state behind and shows the upstream still answers, within the connect timeout
+    /// (a fresh connection is the alternative).
+    func reset() -> EventLoopFuture<Void> {
+        var buffer = channel.allocator.buffer(capacity: 8)
+        SMTPCommand.rset.write(into: &buffer)
+        return exchange(buffer, timeout: configuration.connectTimeoutSeconds).flatMapThrowing { reply in
+            guard reply.isPositiveCompletion else { throw UpstreamError(.refused, "RSET answered \(reply)") }
+        }
     }
 
     /// Writes `bytes` and waits for one reply, at most `timeout` seconds; a timeout closes the
@@ -165,6 +196,7 @@ final class SMTPUpstreamConnection: UpstreamConnection, @unchecked Sendable {
         else { return eventLoop.makeSucceededVoidFuture() }
         var buffer = channel.allocator.buffer(capacity: line.utf8.count + 2)
         buffer.writeString(line + "\r\n")
+        carriesClientState = true
         return exchange(buffer, timeout: configuration.commandTimeoutSeconds).flatMap { reply in
             guard reply.code == 220 else {
                 // The upstream will see Warden's own address; relay control does not depend on it.

@@ -60,6 +60,9 @@ public protocol UpstreamConnection: AnyObject, Sendable {
     func sendMessage(_ message: MessageSpool, envelope: Envelope) -> EventLoopFuture<MessageOutcome>
     /// Ends the session politely (QUIT) and closes.
     func quit()
+    /// The client session ended with no transaction open here: the upstream session is kept for
+    /// the next client session where that is allowed (`UpstreamIdlePool`), else ended (QUIT).
+    func release()
 }
 
 /// The upstream's answer to a message, and whether it got as far as the content.

@@ -1,0 +1,77 @@
+import NIOConcurrencyHelpers
+import NIOCore
+
+/// Upstream sessions kept open between client sessions, per event loop, so that the next client
+/// session on that loop skips the connect, the greeting, EHLO and the QUIT at its end.
+///
+/// A session is kept only when reusing it hides nothing the upstream was told about one client
+/// from the next (`SMTPUpstreamConnection.isReusable`): no XCLIENT (it carries the client's
+/// address, HELO and login), no PROXY header, no AUTH exchange, no transaction open, no reply
+/// outstanding. The next client session sends RSET first, which also proves the session is
+/// alive; when that fails it opens a fresh one, so a kept session that died costs no message.
+/// A kept session closes (QUIT) after `idleSeconds` unused or `maximumTransactions` messages.
+final class UpstreamIdlePool: Sendable {
+    /// Idle sessions kept per event loop at most: one per client session that ended recently.
+    static let maximumPerLoop = 64
+    /// Messages one upstream session carries at most, under Exim's default
+    /// `smtp_accept_max_per_connection` (1000).
+    static let maximumTransactions = 500
+
+    private struct Idle {
+        var connection: SMTPUpstreamConnection
+        var since: NIODeadline
+    }
+
+    let idleSeconds: Int64
+    private let idle = NIOLockedValueBox<[ObjectIdentifier: [Idle]]>([:])
+    private let sweeping = NIOLockedValueBox<Set<ObjectIdentifier>>([])
+
+    init(idleSeconds: Int) {
+        self.idleSeconds = Int64(idleSeconds)
+    }
+
+    var isEnabled: Bool { idleSeconds > 0 }
+
+    /// The most recently kept session of this loop that is still open, if any.
+    func take(on eventLoop: EventLoop) -> SMTPUpstreamConnection? {
+        let now = eventLoop.now
+        let limit = TimeAmount.seconds(idleSeconds)
+        while let entry = idle.withLockedValue({ $0[ObjectIdentifier(eventLoop)]?.popLast() }) {
+            if entry.connection.isUsable, now - entry.since < limit { return entry.connection }
+            entry.connection.quit()
+        }
+        return nil
+    }
+
+    /// Keeps `connection` for the next client session of its loop; false when it may not be
+    /// kept (the caller ends it).
+    func keep(_ connection: SMTPUpstreamConnection) -> Bool {
+        guard isEnabled, connection.isReusable(maximumTransactions: Self.maximumTransactions) else { return false }
+        let eventLoop = connection.channel.eventLoop
+        let key = ObjectIdentifier(eventLoop)
+        let kept = idle.withLockedValue { idle in
+            guard idle[key, default: []].count < Self.maximumPerLoop else { return false }
+            idle[key, default: []].append(Idle(connection: connection, since: eventLoop.now))
+            return true
+        }
+        if kept { startSweeping(eventLoop) }
+        return kept
+    }
+
+    /// Ends, every half idle period, the sessions of `eventLoop` kept longer than `idleSeconds`.
+    private func startSweeping(_ eventLoop: EventLoop) {
+        let key = ObjectIdentifier(eventLoop)
+        guard sweeping.withLockedValue({ $0.insert(key).inserted }) else { return }
+        let period = TimeAmount.milliseconds(max(500, idleSeconds * 500))
+        eventLoop.scheduleRepeatedTask(initialDelay: period, delay: period) { [weak self] task in
+            guard let self else { return task.cancel() }  // a reload replaced the upstream and its pool
+            let cutoff = eventLoop.now - .seconds(idleSeconds)
+            let expired = idle.withLockedValue { idle -> [Idle] in
+                let all = idle[key] ?? []
+                idle[key] = all.filter { $0.since > cutoff && $0.connection.isUsable }
+                return all.filter { !($0.since > cutoff && $0.connection.isUsable) }
+            }
+            for entry in expired { entry.connection.quit() }
+        }
+    }
+}

@@ -299,7 +299,7 @@ class Bench:
         if "warden" in wanted:
             w = Warden(self.workdir, "warden", self.args.warden_bin, self.sink.port, self.rbl.port, ZONE,
                        drop_text, max_sessions=2000, max_per_client=1000, part="load part",
-                       content=warden_content_rules())
+                       content=warden_content_rules(), reuse_idle=self.args.warden_reuse_idle)
             checked = w.check()
             log("warden check: " + " | ".join(checked.strip().splitlines()[:3]))
             self.warden_content_loaded = next((ln.strip() for ln in checked.splitlines()
@@ -600,6 +600,11 @@ class Bench:
         w("           200 header + 200 body content rules (SpamAssassin syntax, caseless: the same patterns as")
         w("           pfqueue's header_checks/body_checks, none matching); log level info (3 lines per session)")
         w("           to a file; /metrics on")
+        if self.args.warden_reuse_idle > 0:
+            w(f"           upstream sessions kept for the next client session (reuse_idle_seconds = {self.args.warden_reuse_idle}:")
+            w("           the sink offers no XCLIENT, so they may be; behind Postfix with XCLIENT each has its own)")
+        else:
+            w("           a new upstream connection per client session (reuse_idle_seconds = 0)")
         w("  postfix  Postfix smtpd, chrooted, smtpd_proxy_filter -> sink (before-queue, lockstep),")
         w("           check_client_access cidr: with the same 4,000 networks, reject_rbl_client on the same zone")
         w("           (through unbound on 127.0.0.1:53, which caches it), HELO restrictions, anvil limits set high;")
@@ -837,6 +842,7 @@ def main() -> int:
     ap.add_argument("--peers", default="direct,warden,postfix,nginx,pfqueue")
     ap.add_argument("--profiles", default="conn,multi,pipe")
     ap.add_argument("--budget", type=float, default=1080.0)
+    ap.add_argument("--warden-reuse-idle", type=int, default=5)
     ap.add_argument("--perf", action="store_true")
     ap.add_argument("--keep", action="store_true")
     args = ap.parse_args()

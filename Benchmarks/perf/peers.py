@@ -466,7 +466,7 @@ class Warden:
 
     def __init__(self, workdir: Path, label: str, binary: str, sink_port: int, rbl_port: int, zone: str,
                  drop_text: str, max_sessions: int = 2000, max_per_client: int = 1000,
-                 greeting_seconds: int = 30, part: str = "", content: str = ""):
+                 greeting_seconds: int = 30, part: str = "", content: str = "", reuse_idle: int = 5):
         self.dir = workdir / label
         self.dir.mkdir()
         self.binary = binary
@@ -477,7 +477,7 @@ class Warden:
         self.config.write_text(render("warden.toml.in", PART=part, MAX_SESSIONS=max_sessions,
                                       MAX_PER_CLIENT=max_per_client, PORT=self.port, SINK_PORT=sink_port,
                                       GREETING_SECONDS=greeting_seconds, METRICS_PORT=self.metrics_port,
-                                      RBL_PORT=rbl_port))
+                                      RBL_PORT=rbl_port, REUSE_IDLE=reuse_idle))
         (self.dir / "Rules").mkdir()
         (self.dir / "Blocklists").mkdir()
         for f in sorted((TEMPLATES / "rules").glob("*.cf")):

@@ -16,6 +16,9 @@ final class UpstreamIdlePool: Sendable {
     /// Messages one upstream session carries at most, under Exim's default
     /// `smtp_accept_max_per_connection` (1000).
     static let maximumTransactions = 500
+    /// How often kept sessions are checked for expiry, and how many end at most per check.
+    static let sweepPeriod = TimeAmount.milliseconds(250)
+    static let sweepBatch = 4
 
     private struct Idle {
         var connection: SMTPUpstreamConnection
@@ -32,14 +35,12 @@ final class UpstreamIdlePool: Sendable {
 
     var isEnabled: Bool { idleSeconds > 0 }
 
-    /// The most recently kept session of this loop that is still open, if any.
+    /// The most recently kept session of this loop, if it is still open and fresh. When it is
+    /// not, the older ones are not either: they are left to the sweep, which ends a few at a time.
     func take(on eventLoop: EventLoop) -> SMTPUpstreamConnection? {
-        let now = eventLoop.now
-        let limit = TimeAmount.seconds(idleSeconds)
-        while let entry = idle.withLockedValue({ $0[ObjectIdentifier(eventLoop)]?.popLast() }) {
-            if entry.connection.isUsable, now - entry.since < limit { return entry.connection }
-            entry.connection.quit()
-        }
+        guard let entry = idle.withLockedValue({ $0[ObjectIdentifier(eventLoop)]?.popLast() }) else { return nil }
+        if entry.connection.isUsable, eventLoop.now - entry.since < .seconds(idleSeconds) { return entry.connection }
+        entry.connection.quit()
         return nil
     }
 
@@ -58,18 +59,26 @@ final class UpstreamIdlePool: Sendable {
         return kept
     }
 
-    /// Ends, every half idle period, the sessions of `eventLoop` kept longer than `idleSeconds`.
+    /// Ends, a few at a time, the sessions of `eventLoop` kept longer than `idleSeconds`: after a
+    /// burst the loop holds many that expire together, and ending them all in one turn (a QUIT,
+    /// a reply and a close each) would hold up the sessions it serves.
     private func startSweeping(_ eventLoop: EventLoop) {
         let key = ObjectIdentifier(eventLoop)
         guard sweeping.withLockedValue({ $0.insert(key).inserted }) else { return }
-        let period = TimeAmount.milliseconds(max(500, idleSeconds * 500))
-        eventLoop.scheduleRepeatedTask(initialDelay: period, delay: period) { [weak self] task in
+        eventLoop.scheduleRepeatedTask(initialDelay: Self.sweepPeriod, delay: Self.sweepPeriod) { [weak self] task in
             guard let self else { return task.cancel() }  // a reload replaced the upstream and its pool
             let cutoff = eventLoop.now - .seconds(idleSeconds)
             let expired = idle.withLockedValue { idle -> [Idle] in
-                let all = idle[key] ?? []
-                idle[key] = all.filter { $0.since > cutoff && $0.connection.isUsable }
-                return all.filter { !($0.since > cutoff && $0.connection.isUsable) }
+                // Oldest first: the first `sweepBatch` that are expired or closed go.
+                var all = idle[key] ?? []
+                var ended: [Idle] = []
+                all.removeAll { entry in
+                    guard ended.count < Self.sweepBatch, entry.since <= cutoff || !entry.connection.isUsable else { return false }
+                    ended.append(entry)
+                    return true
+                }
+                idle[key] = all
+                return ended
             }
             for entry in expired { entry.connection.quit() }
         }

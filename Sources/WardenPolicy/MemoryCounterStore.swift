@@ -59,12 +59,13 @@ public final class MemoryCounterStore: CounterStore {
     /// Adds every member to the set under one lock; the count after the last.
     public func addDistinct(_ key: String, members: some Sequence<String>, window: Duration, now: Double?) -> Int {
         let at = CounterWindow(window: window, now: now ?? clock.now())
-        let hashes = members.map(\.hashValue)
         let cap = maximumDistinctMembers
         return table.withLock { table in
-            table.update("d:" + key, at, limits: self) { entry, members in
-                for hash in hashes where entry.currentMembers.count < cap && entry.currentMembers.insert(hash).inserted {
-                    members += 1
+            table.update("d:" + key, at, limits: self) { entry, held in
+                for member in members {
+                    let hash = member.hashValue
+                    guard entry.currentMembers.count < cap, entry.currentMembers.insert(hash).inserted else { continue }
+                    held += 1
                     if entry.previousMembers.contains(hash) { entry.previousOnly -= 1 }
                 }
                 return min(entry.currentMembers.count + entry.previousOnly, cap)

@@ -1471,6 +1471,19 @@ def http_get(url: str, timeout: float = 3.0) -> tuple[int, str] | None:
         return None
 
 
+def metrics(w: "WardenProcess") -> str:
+    """Warden's /metrics text, waiting up to 10 s for the endpoint to answer."""
+    url = f"http://{LOCALHOST}:{w.metrics_port}/metrics"
+    got = wait_until(lambda: http_get(url), 10, f"{url} to answer")
+    assert got[0] == 200, got
+    return got[1]
+
+
+def metric_lines(text: str, word: str) -> str:
+    """The sample lines of Prometheus text that mention `word` (for assertion messages)."""
+    return "\n".join(ln for ln in text.splitlines() if word in ln and not ln.startswith("#"))
+
+
 def metric_value(text: str, name: str, labels: str = "") -> float | None:
     """The value of `name{labels}` in Prometheus text, or None when the series is absent."""
     series = re.escape(name + (f"{{{labels}}}" if labels else ""))

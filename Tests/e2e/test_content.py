@@ -27,10 +27,11 @@ import pytest
 
 from harness import (
     LOCALHOST,
+    metric_lines,
+    metric_value,
+    metrics,
     RawSMTP,
     Reply,
-    http_get,
-    metric_value,
     run_warden_command,
     tail,
     token,
@@ -128,17 +129,6 @@ def log_with(w, msg: str, timeout: float = 5.0, **fields) -> dict:
 
 def lines_with(w, msg: str) -> list[dict]:
     return [ln for ln in w.log_lines() if ln.get("msg") == msg]
-
-
-def metrics(w) -> str:
-    url = f"http://{LOCALHOST}:{w.metrics_port}/metrics"
-    got = wait_until(lambda: http_get(url), 10, f"{url} to answer")
-    assert got[0] == 200, got
-    return got[1]
-
-
-def metric_lines(text: str, word: str) -> str:
-    return "\n".join(ln for ln in text.splitlines() if word in ln and not ln.startswith("#"))
 
 
 def split_message(raw: bytes) -> tuple[list[tuple[str, str]], bytes]:

@@ -21,19 +21,20 @@ from pathlib import Path
 import pytest
 
 from harness import (
-    PROXY_LISTENER,
-    write_policy,
     LOCALHOST,
+    make_message,
+    metric_lines,
+    metric_value,
+    metrics,
+    PROXY_LISTENER,
     RawSMTP,
     Reply,
-    SMTPClosed,
-    http_get,
-    make_message,
-    metric_value,
     run_warden_command,
+    SMTPClosed,
     token,
     wait_until,
     warden_missing_reason,
+    write_policy,
     write_warden_config,
 )
 
@@ -174,17 +175,6 @@ class Submission:
         if self.c is not None:
             self.c.quit()
             self.c = None
-
-
-def metrics(w) -> str:
-    url = f"http://{LOCALHOST}:{w.metrics_port}/metrics"
-    got = wait_until(lambda: http_get(url), 10, f"{url} to answer")
-    assert got[0] == 200, got
-    return got[1]
-
-
-def metric_lines(text: str, word: str) -> str:
-    return "\n".join(ln for ln in text.splitlines() if word in ln and not ln.startswith("#"))
 
 
 def lines_with(w, msg: str) -> list[dict]:

@@ -23,24 +23,25 @@ from pathlib import Path
 import pytest
 
 from harness import (
-    PROXY_LISTENER,
-    write_policy,
-    LOCALHOST,
-    REPO_ROOT,
-    RawSMTP,
-    Reply,
-    SilentDNSServer,
     free_udp_port,
-    http_get,
+    LOCALHOST,
     make_message,
     merge_config,
+    metric_lines,
     metric_value,
+    metrics,
+    PROXY_LISTENER,
+    RawSMTP,
+    Reply,
+    REPO_ROOT,
     run_warden_command,
+    SilentDNSServer,
     tail,
     token,
     wait_until,
     warden_bin,
     warden_missing_reason,
+    write_policy,
     write_warden_config,
 )
 
@@ -180,17 +181,6 @@ def log_with(w, msg: str, timeout: float = 5.0, **fields) -> dict:
 
 def lines_with(w, msg: str) -> list[dict]:
     return [ln for ln in w.log_lines() if ln.get("msg") == msg or ln.get("msg", "").startswith(msg + ":")]
-
-
-def metrics(w) -> str:
-    url = f"http://{LOCALHOST}:{w.metrics_port}/metrics"
-    got = wait_until(lambda: http_get(url), 10, f"{url} to answer")
-    assert got[0] == 200, got
-    return got[1]
-
-
-def metric_lines(text: str, word: str) -> str:
-    return "\n".join(ln for ln in text.splitlines() if word in ln and not ln.startswith("#"))
 
 
 def assert_refused_at_rcpt(r: dict[str, Reply], code: int = 550, enhanced: str = "5.7.1") -> Reply:

@@ -14,10 +14,10 @@ import pytest
 
 from harness import (
     LOCALHOST,
-    RawSMTP,
-    http_get,
     make_message,
     metric_value,
+    metrics,
+    RawSMTP,
     token,
     wait_until,
     warden_missing_reason,
@@ -29,13 +29,6 @@ if warden_missing_reason() and os.environ.get("WARDEN_E2E_REQUIRE_BIN") != "1":
 pytestmark = pytest.mark.usefixtures("warden_binary")
 
 SENDER = "sender@example.org"
-
-
-def metrics(w) -> str:
-    url = f"http://{LOCALHOST}:{w.metrics_port}/metrics"
-    got = wait_until(lambda: http_get(url), 10, f"{url} to answer")
-    assert got[0] == 200, got
-    return got[1]
 
 
 def send_one(w, tok: str) -> None:

@@ -12,8 +12,8 @@ extension SMTPSession {
     /// gets the tag header fields to add when it is sent.
     func checkContent(then: @escaping (Bool) -> Void) {
         headerEdit = nil
-        guard let content = settings.policy.content, let spool else { return then(true) }
-        let bytes = Self.head(of: spool, limit: content.scanBytes)
+        guard let content = settings.policy.content, spool != nil else { return then(true) }
+        let bytes = messageHead(limit: content.scanBytes)
         let facts = self.facts
         let sender = machine.mail?.reversePath.map { "\($0)" } ?? ""
         let box = ContentResultBox()

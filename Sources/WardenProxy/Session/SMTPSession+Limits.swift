@@ -45,8 +45,8 @@ extension SMTPSession {
 
     /// Duplicate-bulk check at the end of data: the body's fingerprint, counted per recipient.
     func checkBulk(then: @escaping (Bool) -> Void) {
-        guard let limiter = settings.policy.limits, limiter.hasBulkRules, let spool else { return then(true) }
-        let head = Self.head(of: spool)
+        guard let limiter = settings.policy.limits, limiter.hasBulkRules, spool != nil else { return then(true) }
+        let head = messageHead()
         let facts = self.facts
         let recipients = self.recipients.map { "\($0.forwardPath)" }
         // The fingerprint costs about 0.05 ms for a 5 KB message: one of a message as big as one
@@ -90,14 +90,20 @@ extension SMTPSession {
         then(false)
     }
 
-    /// The first part of the message, as much as the fingerprint reads.
-    static func head(of spool: MessageSpool, limit: Int = 256 * 1024) -> [UInt8] {
+    /// The first `limit` bytes of the complete message (256 KiB: what the fingerprint reads),
+    /// copied out of the spool once for the content scan and the fingerprint both.
+    func messageHead(limit: Int = BodyFingerprint.maximumTextBytes) -> [UInt8] {
+        if let head = spoolHead, head.limit >= limit || head.bytes.count < head.limit {
+            return head.bytes.count > limit ? Array(head.bytes.prefix(limit)) : head.bytes
+        }
+        guard let spool else { return [] }
         var bytes: [UInt8] = []
         var offset = 0
         while bytes.count < limit, let chunk = try? spool.chunk(at: offset, maxLength: min(65_536, limit - bytes.count)) {
             bytes += chunk.readableBytesView
             offset += chunk.readableBytes
         }
+        spoolHead = (limit, bytes)
         return bytes
     }
 }

@@ -82,6 +82,7 @@ extension SMTPSession {
         guard let spool, machine.mail != nil else { preconditionFailure("a complete message without spool or MAIL") }
         if let edit = headerEdit {
             headerEdit = nil
+            spoolHead = nil  // the head read before no longer matches the spool
             do {
                 try spool.apply(edit)
             } catch {

@@ -50,7 +50,12 @@ final class SMTPSession: ChannelInboundHandler {
     var greetingRefused = false
 
     // The message being received.
-    var spool: MessageSpool?
+    var spool: MessageSpool? {
+        didSet { spoolHead = nil }
+    }
+    /// The message's first bytes as the content scan and the fingerprint read them, copied out
+    /// of the spool once (`messageHead(limit:)`).
+    var spoolHead: (limit: Int, bytes: [UInt8])?
     var messageSize = 0
     var messageTooLarge = false
     var spoolFailed = false

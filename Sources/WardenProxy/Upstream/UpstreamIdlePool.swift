@@ -81,6 +81,12 @@ final class UpstreamIdlePool: Sendable {
                 return ended
             }
             for entry in expired { entry.connection.quit() }
+            // Nothing left to watch: the next `keep` on this loop starts the sweep again (both
+            // run on this loop, so they cannot cross).
+            if idle.withLockedValue({ $0[key]?.isEmpty ?? true }) {
+                sweeping.withLockedValue { _ = $0.remove(key) }
+                task.cancel()
+            }
         }
     }
 }

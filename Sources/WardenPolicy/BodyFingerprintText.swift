@@ -218,8 +218,9 @@ struct BodyTokenizer {
     private var line: [(hash: UInt64, pause: Bool)] = []
     private var linesWithWords = 0
     private var lookingForGreeting = true
-    /// The words of the greeting's name, replaced by `namePlaceholder` in the rest of the message.
-    private var names: Set<UInt64> = []
+    /// The words of the greeting's name, replaced by `namePlaceholder` in the rest of the message
+    /// (a few words: searched in order, without hashing them again as a set would).
+    private var names: [UInt64] = []
     // The compound being read: its finished words, the word in progress, whether a digit was seen.
     private var words: [UInt64] = []
     private var word = fnvOffset
@@ -243,6 +244,12 @@ struct BodyTokenizer {
             chunkStart = false
             // ASCII letters, most of any text: the `.wordCharacter` case below, without decoding.
             let byte = text[index]
+            if byte == UInt8(ascii: " ") {  // the `.space` case below, without decoding
+                endCompound()
+                chunkStart = true
+                index += 1
+                continue
+            }
             if byte | 0x20 >= UInt8(ascii: "a"), byte | 0x20 <= UInt8(ascii: "z") {
                 if wordLength == 0, !words.isEmpty, lastConnector == nil { endCompound() }
                 word = (word ^ UInt64(byte | 0x20)) &* Self.fnvPrime
@@ -326,8 +333,8 @@ struct BodyTokenizer {
                 // `Dear Alice Smith,`: the words after the first are the name, which the
                 // personalised text repeats ("… reserved for Alice"): from here on it reads as
                 // one placeholder, the same for every recipient.
-                for (hash, _) in line[(start > 1 ? 1 : 0)..<start] where hash != Self.placeholder {
-                    names.insert(hash)
+                for (hash, _) in line[(start > 1 ? 1 : 0)..<start] where hash != Self.placeholder && !names.contains(hash) {
+                    names.append(hash)
                 }
             } else if line.count <= Self.greetingWords {
                 // A short line (`Dear Alice`, or a heading before the greeting): dropped, and the
@@ -520,11 +527,14 @@ struct BodyTokenizer {
 
     /// Printable ASCII but quotes, angle brackets and backslash: the characters of a URL
     /// ([RFC 3986 §2](https://www.rfc-editor.org/rfc/rfc3986#section-2)) and then some.
-    private static func isURLByte(_ byte: UInt8) -> Bool {
-        byte > 0x20 && byte < 0x7F && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "<")
-            && byte != UInt8(ascii: ">")
-            && byte != UInt8(ascii: "'") && byte != UInt8(ascii: "\\")
+    static func isURLByte(_ byte: UInt8) -> Bool {
+        byte < 0x80 && (byte < 0x40 ? urlBytesLow >> byte : urlBytesHigh >> (byte & 0x3F)) & 1 == 1
     }
+
+    /// `isURLByte` as bit sets of the bytes 0x00-0x3F and 0x40-0x7F: 0x21-0x7E without `"` `'`
+    /// `<` `>` and `\` (checked against the plain definition in BodyFingerprintTests).
+    static let urlBytesLow: UInt64 = 0xAFFF_FF7A_0000_0000
+    static let urlBytesHigh: UInt64 = 0x7FFF_FFFF_EFFF_FFFF
 
     /// The last two labels of `host` (three under a two-letter country code with a short second
     /// level, as in `example.co.uk`): a public-suffix list would be exact, this is close enough to

@@ -14,8 +14,8 @@ public enum IPAddress: Hashable, Sendable, CustomStringConvertible {
     /// (RFC 5321 address literal form) is accepted. Zone indexes are refused.
     public init?(_ text: String) {
         var text = Substring(text)
-        if text.lowercased().hasPrefix("ipv6:") { text = text.dropFirst(5) }
-        if text.contains(":") {
+        if text.utf8.count > 5, text.prefix(5).lowercased() == "ipv6:" { text = text.dropFirst(5) }
+        if text.utf8.contains(UInt8(ascii: ":")) {
             var raw = in6_addr()
             guard inet_pton(AF_INET6, String(text), &raw) == 1 else { return nil }
             let bytes = withUnsafeBytes(of: &raw) { Array($0) }

@@ -286,7 +286,16 @@ enum SessionID {
         return String(repeating: "0", count: max(0, 10 - text.count)) + text
     }
 
+    /// The address of an IP socket, read from its bytes (not printed and parsed again).
     static func ipAddress(_ address: SocketAddress) -> IPAddress? {
-        address.ipAddress.flatMap { IPAddress($0) }
+        switch address {
+        case .v4(let v4):
+            return .v4(UInt32(bigEndian: v4.address.sin_addr.s_addr))
+        case .v6(let v6):
+            var raw = v6.address.sin6_addr
+            return IPAddress(bytes16: withUnsafeBytes(of: &raw) { Array($0) })
+        case .unixDomainSocket:
+            return nil
+        }
     }
 }

@@ -42,7 +42,7 @@ final class SMTPUpstreamConnection: UpstreamConnection, @unchecked Sendable {
     var isUsable: Bool { channel.isActive && !replies.isClosed }
 
     var protectsCredentials: Bool {
-        tlsActive || channel.remoteAddress?.ipAddress.flatMap { IPAddress($0) }.map(Self.isLoopback) == true
+        tlsActive || channel.remoteAddress.flatMap(SessionID.ipAddress).map(Self.isLoopback) == true
     }
 
     static func isLoopback(_ address: IPAddress) -> Bool {

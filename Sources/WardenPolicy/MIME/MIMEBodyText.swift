@@ -85,42 +85,62 @@ struct MIMEBodyText {
     /// two or more line feeds becomes a paragraph break (with a space for the whitespace before its
     /// first and after its last line feed), any other run one space.
     static func collapsingWhitespace(_ text: [UInt8]) -> [UInt8] {
-        var output: [UInt8] = []
-        output.reserveCapacity(text.count)
+        // The output is never longer: a run becomes one byte, or three (` \n `) for a run of
+        // at least four holding two line feeds.
         text.withUnsafeBufferPointer { text in
-            var index = 0
-            while index < text.count {
-                let first = whitespaceLength(text, at: index)
-                guard first > 0 else {
-                    output.append(text[index] == 0 ? 0x0A : text[index])
-                    index += 1
-                    continue
-                }
-                var end = index
-                var firstNewline: Int?
-                var lastNewline = 0
-                var newlines = 0
-                var length = first
-                while length > 0 {
-                    if text[end] == 0x0A {
-                        newlines += 1
-                        if firstNewline == nil { firstNewline = end }
-                        lastNewline = end
+            [UInt8](unsafeUninitializedCapacity: text.count) { output, written in
+                var count = 0
+                var index = 0
+                while index < text.count {
+                    let byte = text[index]
+                    // Most bytes: printable ASCII, or UTF-8 that cannot start a whitespace character.
+                    if byte > 0x20 ? byte < 0x80 || !(byte == 0xC2 || byte == 0xE1 || byte == 0xE2 || byte == 0xE3) : false {
+                        output[count] = byte
+                        count += 1
+                        index += 1
+                        continue
                     }
-                    end += length
-                    length = end < text.count ? whitespaceLength(text, at: end) : 0
+                    let first = whitespaceLength(text, at: index)
+                    guard first > 0 else {
+                        output[count] = byte == 0 ? 0x0A : byte
+                        count += 1
+                        index += 1
+                        continue
+                    }
+                    var end = index
+                    var firstNewline: Int?
+                    var lastNewline = 0
+                    var newlines = 0
+                    var length = first
+                    while length > 0 {
+                        if text[end] == 0x0A {
+                            newlines += 1
+                            if firstNewline == nil { firstNewline = end }
+                            lastNewline = end
+                        }
+                        end += length
+                        length = end < text.count ? whitespaceLength(text, at: end) : 0
+                    }
+                    if newlines >= 2, let firstNewline {
+                        if firstNewline > index {
+                            output[count] = 0x20
+                            count += 1
+                        }
+                        output[count] = 0x0A
+                        count += 1
+                        if end > lastNewline + 1 {
+                            output[count] = 0x20
+                            count += 1
+                        }
+                    } else {
+                        output[count] = 0x20
+                        count += 1
+                    }
+                    index = end
                 }
-                if newlines >= 2, let firstNewline {
-                    if firstNewline > index { output.append(0x20) }
-                    output.append(0x0A)
-                    if end > lastNewline + 1 { output.append(0x20) }
-                } else {
-                    output.append(0x20)
-                }
-                index = end
+                written = count
             }
         }
-        return output
     }
 
     /// The length in bytes of the Unicode whitespace character (Perl's `\s`, Unicode's

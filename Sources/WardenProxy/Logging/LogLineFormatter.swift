@@ -24,8 +24,7 @@ public struct LogLineFormatter: Sendable {
     /// Keys that come right after `msg`, in this order (STYLE.md rule 15).
     public static let leadingKeys = ["session", "client", "ref", "rule", "verdict"]
     /// Keys the line itself uses; metadata with these names is written as `_ts`, `_level`, `_msg`.
-    static let reservedKeys: Set<String> = ["ts", "level", "msg"]
-    private static let leadingKeySet = Set(leadingKeys)
+    static let reservedKeys = ["ts", "level", "msg"]
 
     public var format: LogFormat
 
@@ -33,50 +32,119 @@ public struct LogLineFormatter: Sendable {
         self.format = format
     }
 
-    /// The line for one event, without a newline.
-    public func line(time: Date, level: Logger.Level, message: String, metadata: Logger.Metadata) -> String {
-        var fields: [(String, Logger.MetadataValue)] = [
-            ("ts", .string(Self.timestamp(time))), ("level", .string(level.rawValue)), ("msg", .string(message)),
-        ]
-        for key in Self.leadingKeys {
-            if let value = metadata[key] { fields.append((key, value)) }
-        }
+    /// The line for one event, without a newline: the fields of `metadata` and, where a key is
+    /// in both, those of `overrides` (the event's own metadata over the logger's).
+    public func line(
+        time: Date, level: Logger.Level, message: String, metadata: Logger.Metadata, overrides: Logger.Metadata? = nil
+    ) -> String {
+        // Leading keys by their place in `leadingKeys`, the rest sorted by (written) name.
+        var leading = [Logger.MetadataValue?](repeating: nil, count: Self.leadingKeys.count)
         var rest: [(String, Logger.MetadataValue)] = []
-        for (key, value) in metadata where !Self.leadingKeySet.contains(key) {
-            rest.append((Self.reservedKeys.contains(key) ? "_" + key : key, value))
+        func take(_ key: String, _ value: Logger.MetadataValue, overridden: Bool) {
+            if let index = Self.leadingKeys.firstIndex(of: key) {
+                if leading[index] == nil { leading[index] = value }
+            } else if !overridden {
+                rest.append((Self.reservedKeys.contains(key) ? "_" + key : key, value))
+            }
         }
-        fields += rest.sorted { $0.0 < $1.0 }
+        for (key, value) in overrides ?? [:] { take(key, value, overridden: false) }
+        for (key, value) in metadata { take(key, value, overridden: overrides?[key] != nil) }
+        rest.sort { $0.0 < $1.0 }
         switch format {
         case .logfmt:
-            var line = ""
-            line.reserveCapacity(256)
-            for (key, value) in fields {
-                if !line.isEmpty { line += " " }
-                line += Self.logfmtKey(key)
-                line += "="
-                line += Self.logfmtValue(Self.text(value))
+            var line: [UInt8] = []
+            line.reserveCapacity(320)
+            line.append(contentsOf: "ts=".utf8)
+            Self.appendTimestamp(time, to: &line)
+            line.append(contentsOf: " level=".utf8)
+            line.append(contentsOf: level.rawValue.utf8)
+            line.append(contentsOf: " msg=".utf8)
+            Self.appendLogfmt(message, to: &line)
+            for (index, value) in leading.enumerated() {
+                guard let value else { continue }
+                Self.appendLogfmtField(Self.leadingKeys[index], value, to: &line)
             }
-            return line
+            for (key, value) in rest { Self.appendLogfmtField(key, value, to: &line) }
+            return String(decoding: line, as: UTF8.self)
         case .json:
+            var fields: [(String, Logger.MetadataValue)] = [
+                ("ts", .string(Self.timestamp(time))), ("level", .string(level.rawValue)), ("msg", .string(message)),
+            ]
+            for (index, value) in leading.enumerated() {
+                if let value { fields.append((Self.leadingKeys[index], value)) }
+            }
+            fields += rest
             return "{"
                 + fields.map { key, value in Self.jsonString(key) + ":" + Self.json(value) }.joined(separator: ",")
                 + "}"
         }
     }
 
+    private static func appendLogfmtField(_ key: String, _ value: Logger.MetadataValue, to line: inout [UInt8]) {
+        line.append(UInt8(ascii: " "))
+        if isPlain(key) {
+            line.append(contentsOf: key.utf8)
+        } else {
+            line.append(contentsOf: logfmtKey(key).utf8)
+        }
+        line.append(UInt8(ascii: "="))
+        appendLogfmt(text(value), to: &line)
+    }
+
+    private static func appendLogfmt(_ value: String, to line: inout [UInt8]) {
+        if isPlain(value) {
+            line.append(contentsOf: value.utf8)
+        } else {
+            line.append(contentsOf: logfmtValue(value).utf8)
+        }
+    }
+
     /// RFC 3339 UTC with milliseconds: `2026-11-21T23:59:01.123Z`.
     public static func timestamp(_ date: Date) -> String {
+        var bytes: [UInt8] = []
+        appendTimestamp(date, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    static func appendTimestamp(_ date: Date, to line: inout [UInt8]) {
         let milliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded())
         var seconds = time_t(milliseconds.quotientRoundingDown(1000))
         let fraction = Int(milliseconds - Int64(seconds) * 1000)
         var parts = tm()
         gmtime_r(&seconds, &parts)
-        func pad(_ value: Int32, _ width: Int) -> String {
-            let digits = String(value)
-            return String(repeating: "0", count: max(0, width - digits.count)) + digits
+        appendDigits(Int(parts.tm_year) + 1900, width: 4, to: &line)
+        line.append(UInt8(ascii: "-"))
+        appendDigits(Int(parts.tm_mon) + 1, width: 2, to: &line)
+        line.append(UInt8(ascii: "-"))
+        appendDigits(Int(parts.tm_mday), width: 2, to: &line)
+        line.append(UInt8(ascii: "T"))
+        appendDigits(Int(parts.tm_hour), width: 2, to: &line)
+        line.append(UInt8(ascii: ":"))
+        appendDigits(Int(parts.tm_min), width: 2, to: &line)
+        line.append(UInt8(ascii: ":"))
+        appendDigits(Int(parts.tm_sec), width: 2, to: &line)
+        line.append(UInt8(ascii: "."))
+        appendDigits(fraction, width: 3, to: &line)
+        line.append(UInt8(ascii: "Z"))
+    }
+
+    /// `value` in decimal, zero-padded to `width` digits.
+    private static func appendDigits(_ value: Int, width: Int, to line: inout [UInt8]) {
+        guard value >= 0 else {
+            line.append(contentsOf: String(value).utf8)
+            return
         }
-        return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))"
-            + "T\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2)).\(pad(Int32(fraction), 3))Z"
+        var digits = 1
+        var scale = 1
+        while value / scale >= 10 {
+            scale *= 10
+            digits += 1
+        }
+        for _ in digits..<max(digits, width) { line.append(UInt8(ascii: "0")) }
+        while scale > 0 {
+            line.append(UInt8(ascii: "0") + UInt8(value / scale % 10))
+            scale /= 10
+        }
     }
 
     // MARK: logfmt

@@ -52,17 +52,19 @@ public struct WardenLogHandler: LogHandler {
     }
 
     public func log(event: LogEvent) {
-        var merged = metadata
+        // The logger's metadata, then the provider's, then the event's own, each over the one
+        // before; the common case (no provider) merges nothing.
+        var base = metadata
         if let provided = metadataProvider?.get() {
-            merged.merge(provided) { _, provided in provided }
+            base.merge(provided) { _, provided in provided }
         }
-        if let own = event.metadata {
-            merged.merge(own) { _, own in own }
+        var own = event.metadata
+        if let error = event.error, own?["error"] == nil, base["error"] == nil {
+            own = (own ?? [:]).merging(["error": .string(String(describing: error))]) { own, _ in own }
         }
-        if let error = event.error, merged["error"] == nil {
-            merged["error"] = .string(String(describing: error))
-        }
-        sink(formatter.line(time: now(), level: event.level, message: event.message.description, metadata: merged))
+        sink(
+            formatter.line(
+                time: now(), level: event.level, message: event.message.description, metadata: base, overrides: own))
     }
 
     /// Writes a line and a newline to file descriptor 2 in one piece, so that lines from

@@ -1,5 +1,11 @@
 import NIOCore
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Writes canonical message content as DATA (RFC 5321 4.5.2): every line that starts with "."
 /// gets one more, and the content ends with CRLF "." CRLF. The input is canonical (CRLF only),
 /// as the frame decoder delivers it; the state carries across chunks.
@@ -10,21 +16,50 @@ public struct DotStuffer: Sendable {
     public init() {}
 
     public mutating func stuff(_ chunk: ByteBuffer, into output: inout ByteBuffer) {
-        let view = chunk.readableBytesView
-        var runStart = view.startIndex
-        var index = view.startIndex
-        while index < view.endIndex {
-            let byte = view[index]
-            if atLineStart && byte == UInt8(ascii: ".") {
-                output.writeBytes(view[runStart..<index])
-                output.writeInteger(UInt8(ascii: "."))
-                runStart = index
-            }
-            atLineStart = lastWasCR && byte == UInt8(ascii: "\n")
-            lastWasCR = byte == UInt8(ascii: "\r")
-            index += 1
+        Self.write(chunk, doubling: lineStartDots(chunk), into: &output)
+    }
+
+    /// `chunk` as DATA content: the chunk itself when no line in it starts with "." (most mail:
+    /// nothing is copied), else a copy with those dots doubled.
+    public mutating func stuffed(_ chunk: ByteBuffer, allocator: ByteBufferAllocator) -> ByteBuffer {
+        let dots = lineStartDots(chunk)
+        guard !dots.isEmpty else { return chunk }
+        var output = allocator.buffer(capacity: chunk.readableBytes + dots.count)
+        Self.write(chunk, doubling: dots, into: &output)
+        return output
+    }
+
+    /// Writes `chunk` with a second "." before each of `dots` (offsets in its readable bytes).
+    private static func write(_ chunk: ByteBuffer, doubling dots: [Int], into output: inout ByteBuffer) {
+        var runStart = chunk.readerIndex
+        for dot in dots {
+            output.writeImmutableBuffer(chunk.getSlice(at: runStart, length: chunk.readerIndex + dot - runStart)!)
+            output.writeInteger(UInt8(ascii: "."))
+            runStart = chunk.readerIndex + dot
         }
-        output.writeBytes(view[runStart..<view.endIndex])
+        output.writeImmutableBuffer(chunk.getSlice(at: runStart, length: chunk.writerIndex - runStart)!)
+    }
+
+    /// The offsets in `chunk` of the dots that start a line (after CRLF, across chunks), found
+    /// by searching for line feeds; updates the state for the next chunk.
+    private mutating func lineStartDots(_ chunk: ByteBuffer) -> [Int] {
+        var dots: [Int] = []
+        chunk.withUnsafeReadableBytes { bytes in
+            guard let base = bytes.baseAddress, !bytes.isEmpty else { return }
+            let count = bytes.count
+            if atLineStart, bytes[0] == UInt8(ascii: ".") { dots.append(0) }
+            var from = 0
+            while from < count, let found = memchr(base + from, 0x0A, count - from) {
+                let newline = base.distance(to: UnsafeRawPointer(found))
+                let afterCR = newline > 0 ? bytes[newline - 1] == 0x0D : lastWasCR
+                if afterCR, newline + 1 < count, bytes[newline + 1] == UInt8(ascii: ".") { dots.append(newline + 1) }
+                from = newline + 1
+            }
+            let last = bytes[count - 1]
+            atLineStart = last == 0x0A && (count > 1 ? bytes[count - 2] == 0x0D : lastWasCR)
+            lastWasCR = last == 0x0D
+        }
+        return dots
     }
 
     /// Ends the data: content that did not end with CRLF gets one, then "." CRLF.

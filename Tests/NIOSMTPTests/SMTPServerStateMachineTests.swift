@@ -1,3 +1,4 @@
+import NIOCore
 import NIOSMTP
 import SMTPCore
 import Testing
@@ -124,19 +125,62 @@ import Testing
 }
 
 @Suite struct DotStufferTests {
-    @Test(arguments: [
+    static let cases: [([String], String)] = [
         (["hello\r\n"], "hello\r\n.\r\n"),
         ([".\r\n"], "..\r\n.\r\n"),
         (["a\r\n.b\r\n"], "a\r\n..b\r\n.\r\n"),
         (["a\r", "\n.", "b\r\n"], "a\r\n..b\r\n.\r\n"),
+        (["a\r\n", ".b\r\n"], "a\r\n..b\r\n.\r\n"),
+        (["a\n.b\r\n"], "a\n.b\r\n.\r\n"),
         (["no newline"], "no newline\r\n.\r\n"),
         ([], ".\r\n"),
-    ])
+    ]
+
+    @Test(arguments: cases)
     func stuffs(chunks: [String], expected: String) {
         var stuffer = DotStuffer()
         var output = ByteBufferAllocatorShim.buffer()
         for chunk in chunks { stuffer.stuff(ByteBufferAllocatorShim.buffer(chunk), into: &output) }
         stuffer.finish(into: &output)
         #expect(String(buffer: output) == expected)
+    }
+
+    @Test(arguments: cases)
+    func stuffedGivesTheSameBytes(chunks: [String], expected: String) {
+        var stuffer = DotStuffer()
+        var output = ByteBufferAllocatorShim.buffer()
+        for chunk in chunks {
+            var stuffed = stuffer.stuffed(ByteBufferAllocatorShim.buffer(chunk), allocator: ByteBufferAllocator())
+            output.writeBuffer(&stuffed)
+        }
+        stuffer.finish(into: &output)
+        #expect(String(buffer: output) == expected)
+    }
+
+    /// Random content of dots, CRs, LFs and letters, cut at random places, against a byte-at-a-time
+    /// statement of the rule.
+    @Test func randomChunksMatchTheRule() {
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<300 {
+            let bytes = (0..<Int.random(in: 0...40, using: &generator)).map { _ in
+                [UInt8(ascii: "."), 0x0D, 0x0A, UInt8(ascii: "a")].randomElement(using: &generator)!
+            }
+            var expected: [UInt8] = []
+            for (index, byte) in bytes.enumerated() {
+                let lineStart = index == 0 || (index >= 2 && bytes[index - 2] == 0x0D && bytes[index - 1] == 0x0A)
+                if lineStart && byte == UInt8(ascii: ".") { expected.append(byte) }
+                expected.append(byte)
+            }
+            var stuffer = DotStuffer()
+            var output = ByteBufferAllocatorShim.buffer()
+            var start = 0
+            while start < bytes.count {
+                let end = min(bytes.count, start + Int.random(in: 1...5, using: &generator))
+                var stuffed = stuffer.stuffed(ByteBuffer(bytes: bytes[start..<end]), allocator: ByteBufferAllocator())
+                output.writeBuffer(&stuffed)
+                start = end
+            }
+            #expect(Array(output.readableBytesView) == expected, "\(bytes)")
+        }
     }
 }

@@ -15,21 +15,25 @@ extension ContentRules {
         // Each header value once, and which of its rules' literals it holds.
         var headerValues = [[UInt8]?](repeating: nil, count: headerQueries.count)
         var headerFound = [[Bool]?](repeating: nil, count: headerQueries.count)
-        for entry in entries[Kind.header.rawValue] {
+        let headerEntries = entries[Kind.header.rawValue]
+        let headerGates = gates[Kind.header.rawValue]
+        for position in headerEntries.indices {
             defer { index += 1 }
-            if headerFound[entry.query] == nil {
-                let value = input.headerValue(headerQueries[entry.query])
-                headerValues[entry.query] = value
-                headerFound[entry.query] = headerScreens[entry.query].occurrences(in: value.map { [$0] } ?? [])
+            let query = headerRuleQueries[position]
+            if headerFound[query] == nil {
+                let value = input.headerValue(headerQueries[query])
+                headerValues[query] = value
+                headerFound[query] = headerScreens[query].occurrences(in: value.map { [$0] } ?? [])
             }
-            let value = headerValues[entry.query]
             // Without the literal the regex cannot match the value; an absent field with an
             // [if-unset:] text is matched against that text instead.
-            if !entry.literals.isEmpty, value != nil || !entry.hasIfUnset,
-                let found = headerFound[entry.query], !entry.literals.contains(where: { found[$0] })
+            if headerValues[query] != nil || !headerRuleIfUnset[position], let found = headerFound[query],
+                headerGates.screensOut(position, found: found)
             {
                 continue
             }
+            let value = headerValues[query]
+            let entry = headerEntries[position]
             guard case .header(let query, let operation, let ifUnset) = entry.test else { continue }
             // An absent field is Perl's undef: it matches as the empty string.
             let subject = value ?? ifUnset.map { Array($0.utf8) } ?? []
@@ -60,10 +64,12 @@ extension ContentRules {
             case .header: preconditionFailure("header rules ran above")
             }
             let list = entries[kind.rawValue]
+            let kindGates = gates[kind.rawValue]
             let found = screens[kind.rawValue].occurrences(in: subjects)
-            for entry in list {
+            for position in list.indices {
                 defer { index += 1 }
-                if !entry.literals.isEmpty, !entry.literals.contains(where: { found[$0] }) { continue }
+                if kindGates.screensOut(position, found: found) { continue }
+                let entry = list[position]
                 guard let regex = entry.regex else { continue }
                 let lines = kind == .body && entry.flags.noSubject ? subjects.dropFirst() : subjects[...]
                 let (count, matched) = run(regex, over: lines, flags: entry.flags, matcher: matcher, errors: &result.ruleErrors, rule: entry.name)

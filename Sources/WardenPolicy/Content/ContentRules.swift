@@ -52,7 +52,13 @@ public final class ContentRules: Sendable {
     }
 
     let entries: [[Entry]]
+    /// For each kind, which of its rules may run once its screen has spoken (the entries'
+    /// literals laid out flat, read on every scan without touching the entries).
+    let gates: [RuleGates]
     let screens: [LiteralScreen]
+    /// Each header rule's index in `headerQueries`, and whether it has an `[if-unset: ...]` text.
+    let headerRuleQueries: [Int]
+    let headerRuleIfUnset: [Bool]
     /// The header values the header rules read, each once per message, and for each the
     /// screen of the literals its `=~` rules require.
     let headerQueries: [HeaderQuery]
@@ -108,6 +114,9 @@ public final class ContentRules: Sendable {
         headerQueries = queries
         headerScreens = headerLiterals.map(LiteralScreen.init)
         entries = byKind
+        gates = byKind.map { RuleGates($0.map(\.literals)) }
+        headerRuleQueries = byKind[Kind.header.rawValue].map(\.query)
+        headerRuleIfUnset = byKind[Kind.header.rawValue].map(\.hasIfUnset)
         screens = literals.map(LiteralScreen.init)
         var names = byKind.flatMap { $0.map(\.rule.name) }
         let indexByName = Dictionary(names.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
@@ -183,4 +192,28 @@ public struct ContentResult: Sendable {
     public var score: Double { hits.reduce(0) { $0 + $1.score } }
 
     public init() {}
+}
+
+/// Which rules of one kind may run, given what their kind's (or header query's) screen found:
+/// a rule without literals always runs, any other when one of its literals was found. Plain
+/// integer arrays, so that screening 400 rules per message copies and counts no reference.
+struct RuleGates: Sendable {
+    /// Rule `i`'s literals are `literals[starts[i]..<starts[i + 1]]`.
+    private let starts: [Int]
+    private let literals: [Int]
+
+    init(_ literalsByRule: [[Int]]) {
+        var starts = [0]
+        for rule in literalsByRule { starts.append(starts[starts.count - 1] + rule.count) }
+        self.starts = starts
+        literals = literalsByRule.flatMap { $0 }
+    }
+
+    /// Whether the rule at `position` has literals, none of them among `found`.
+    func screensOut(_ position: Int, found: [Bool]) -> Bool {
+        let range = starts[position]..<starts[position + 1]
+        guard !range.isEmpty else { return false }
+        for index in range where found[literals[index]] { return false }
+        return true
+    }
 }

@@ -76,8 +76,8 @@ final class SMTPUpstreamConnection: UpstreamConnection, @unchecked Sendable {
             let due = self.channel.eventLoop.now + .seconds(Int64(self.configuration.dataTimeoutSeconds))
             self.deadline.set(due) { [self] in timedOut(after: configuration.dataTimeoutSeconds) }
             let writer = DataWriter(channel: self.channel, message: message)
-            return writer.writeAll().assumeIsolated().flatMap { end in
-                self.exchange(end, deadline: due, timeout: self.configuration.dataTimeoutSeconds)
+            return writer.writeAll().assumeIsolated().flatMap { last in
+                self.exchange(last, deadline: due, timeout: self.configuration.dataTimeoutSeconds)
             }.map { reply in
                 MessageOutcome(reply: reply, contentSent: true)
             }.nonisolated()
@@ -118,9 +118,15 @@ final class SMTPUpstreamConnection: UpstreamConnection, @unchecked Sendable {
     }
 
     private func exchange(_ bytes: ByteBuffer?, deadline due: NIODeadline, timeout: Int) -> EventLoopFuture<SMTPReply> {
+        exchange(bytes.map { [$0] } ?? [], deadline: due, timeout: timeout)
+    }
+
+    /// Writes `parts` in one flush (one system call for a few of them) and waits for one reply.
+    private func exchange(_ parts: [ByteBuffer], deadline due: NIODeadline, timeout: Int) -> EventLoopFuture<SMTPReply> {
         let promise = channel.eventLoop.makePromise(of: SMTPReply.self)
         replies.expectReply(promise)
-        if let bytes { channel.writeAndFlush(bytes, promise: nil) }
+        for part in parts { channel.write(part, promise: nil) }
+        if !parts.isEmpty { channel.flush() }
         deadline.set(due) { [self] in timedOut(after: timeout) }
         promise.futureResult.whenComplete { [self] _ in
             if !replies.isWaiting { deadline.clear() }

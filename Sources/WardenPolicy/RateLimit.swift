@@ -82,34 +82,40 @@ extension [RateKeyPart] {
     /// The key for these facts (and recipient, for per-recipient parts); nil when a part is
     /// unknown (no user for an unauthenticated client: the rule does not apply).
     public func value(for facts: SessionFacts, recipient: String? = nil) -> String? {
+        if count == 1 { return self[0].value(for: facts, recipient: recipient) }
         var values: [String] = []
         for part in self {
-            let value: String?
-            switch part {
-            case .clientAddress:
-                value = facts.clientAddress.map { "\($0)" }
-            case .clientNetwork(let v4, let v6):
-                value = facts.clientAddress.map { address in
-                    "\(Network.masked(address, address.isIPv4 ? v4 : v6))/\(address.isIPv4 ? v4 : v6)"
-                }
-            case .helo:
-                value = facts.helo?.lowercased()
-            case .sender:
-                value = facts.sender.map { $0.reversePath?.description.lowercased() ?? "<>" }
-            case .senderDomain:
-                value = facts.sender.map { $0.reversePath?.domain.lowercased() ?? "<>" }
-            case .user:
-                value = facts.authenticatedUser?.lowercased()
-            case .recipient:
-                value = recipient?.lowercased()
-            case .recipientDomain:
-                value = recipient.map { $0.split(separator: "@").last.map { $0.lowercased() } ?? $0.lowercased() }
-            }
-            guard let value else { return nil }
+            guard let value = part.value(for: facts, recipient: recipient) else { return nil }
             values.append(value)
         }
         return values.joined(separator: "|")
     }
 
     var perRecipient: Bool { contains(where: \.perRecipient) }
+}
+
+extension RateKeyPart {
+    /// This part's value for these facts, nil when unknown.
+    func value(for facts: SessionFacts, recipient: String?) -> String? {
+        switch self {
+        case .clientAddress:
+            return facts.clientAddress.map { "\($0)" }
+        case .clientNetwork(let v4, let v6):
+            return facts.clientAddress.map { address in
+                "\(Network.masked(address, address.isIPv4 ? v4 : v6))/\(address.isIPv4 ? v4 : v6)"
+            }
+        case .helo:
+            return facts.helo?.lowercased()
+        case .sender:
+            return facts.sender.map { $0.reversePath?.description.lowercased() ?? "<>" }
+        case .senderDomain:
+            return facts.sender.map { $0.reversePath?.domain.lowercased() ?? "<>" }
+        case .user:
+            return facts.authenticatedUser?.lowercased()
+        case .recipient:
+            return recipient?.lowercased()
+        case .recipientDomain:
+            return recipient.map { $0.split(separator: "@").last.map { $0.lowercased() } ?? $0.lowercased() }
+        }
+    }
 }

@@ -59,12 +59,40 @@ extension RateLimiter {
         var window: Duration
     }
 
+    /// A `ratelimit` rule as the checks read it: a reference, so that walking the rules of a
+    /// stage copies no rule (a `Rule` is a large value).
+    final class RateRule: Sendable {
+        /// The rule's place in `rules`.
+        let index: Int
+        let name: String
+        let limit: RateLimit
+
+        init(index: Int, name: String, limit: RateLimit) {
+            self.index = index
+            self.name = name
+            self.limit = limit
+        }
+    }
+
+    /// A `bulk` rule, likewise.
+    final class BulkRule: Sendable {
+        let index: Int
+        let name: String
+        let limit: BulkLimit
+
+        init(index: Int, name: String, limit: BulkLimit) {
+            self.index = index
+            self.name = name
+            self.limit = limit
+        }
+    }
+
     /// The counts the `ratelimit` rules guarding `stage` take for these facts.
     func counts(_ stage: Stage, facts: SessionFacts, recipient: String?, size: Int) -> [RateCount] {
         var counts: [RateCount] = []
-        for (index, rule) in rules.enumerated() {
-            guard case .rate(let limit) = rule.test, limit.scope.applies(to: facts), guards(limit, stage) else { continue }
-            guard let key = limit.key.value(for: facts, recipient: recipient) else { continue }
+        for rule in rateRulesByStage[stage.rawValue] {
+            let limit = rule.limit
+            guard limit.scope.applies(to: facts), let key = limit.key.value(for: facts, recipient: recipient) else { continue }
             let operation: RateCount.Operation
             switch (stage, limit.counted) {
             case (.connect, .connections):
@@ -80,7 +108,7 @@ extension RateLimiter {
                     until: limit.counted == .recipients ? .recipientAccepted : .messageAccepted)
             }
             counts.append(RateCount(
-                rule: index, key: key, storeKey: "\(rule.name):\(key)", operation: operation, limit: limit.limit,
+                rule: rule.index, key: key, storeKey: rule.name + ":" + key, operation: operation, limit: limit.limit,
                 windowSeconds: limit.windowSeconds))
         }
         return counts
@@ -107,10 +135,12 @@ extension RateLimiter {
     func bulkCounts(fingerprint: BodyFingerprint, recipients: [String], facts: SessionFacts) -> [BulkCount] {
         var counts: [BulkCount] = []
         let members = recipients.map { $0.lowercased() }
-        for (index, rule) in rules.enumerated() {
-            guard case .bulk(let limit) = rule.test, limit.scope.applies(to: facts), let key = limit.key.value(for: facts) else { continue }
+        for rule in bulkRules {
+            let limit = rule.limit
+            guard limit.scope.applies(to: facts), let key = limit.key.value(for: facts) else { continue }
+            let prefix = rule.name + ":" + key + ":"
             counts.append(BulkCount(
-                rule: index, key: key, storeKeys: fingerprint.keys.map { "\(rule.name):\(key):\($0)" }, members: members,
+                rule: rule.index, key: key, storeKeys: fingerprint.keys.map { prefix + $0 }, members: members,
                 window: .seconds(limit.windowSeconds)))
         }
         return counts

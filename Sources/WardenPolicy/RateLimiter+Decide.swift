@@ -27,7 +27,7 @@ extension RateLimiter {
 
     /// Which limits guard a stage: connections at connect; messages and bytes at MAIL (unless
     /// they count per recipient: then at RCPT); recipients at RCPT; bytes again at the end.
-    func guards(_ limit: RateLimit, _ stage: Stage) -> Bool {
+    static func guards(_ limit: RateLimit, _ stage: Stage) -> Bool {
         switch (stage, limit.counted) {
         case (.connect, .connections): return true
         case (.mail, .messages), (.mail, .bytes): return !limit.key.perRecipient

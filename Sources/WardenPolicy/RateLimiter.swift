@@ -7,7 +7,7 @@ import SMTPCore
 /// event does not happen (the upstream refused it, the client gave up), so refused attempts
 /// never use up a user's allowance. Connections are counted as they come.
 public struct RateLimiter: Sendable {
-    public enum Stage: Sendable { case connect, mail, rcpt, dataEnd }
+    public enum Stage: Int, Sendable, CaseIterable { case connect, mail, rcpt, dataEnd }
 
     /// A count taken ahead of the event it limits.
     public struct Reservation: Sendable, Hashable {
@@ -36,9 +36,28 @@ public struct RateLimiter: Sendable {
     let globalShadow: Bool
     let tempfailThreshold: Double?
     let rejectThreshold: Double?
+    /// For each stage (by raw value), the `ratelimit` rules that guard it.
+    let rateRulesByStage: [[RateRule]]
+    let bulkRules: [BulkRule]
 
     public init(rules: RuleSet, store: any CounterStore) {
         self.rules = rules.limitRules
+        var byStage = [[RateRule]](repeating: [], count: Stage.allCases.count)
+        var bulk: [BulkRule] = []
+        for (index, rule) in self.rules.enumerated() {
+            switch rule.test {
+            case .rate(let limit):
+                for stage in Stage.allCases where Self.guards(limit, stage) {
+                    byStage[stage.rawValue].append(RateRule(index: index, name: rule.name, limit: limit))
+                }
+            case .bulk(let limit):
+                bulk.append(BulkRule(index: index, name: rule.name, limit: limit))
+            default:
+                break
+            }
+        }
+        self.rateRulesByStage = byStage
+        self.bulkRules = bulk
         self.store = store
         self.immediateStore = store as? any ImmediateCounterStore
         self.globalShadow = rules.shadow
@@ -49,16 +68,9 @@ public struct RateLimiter: Sendable {
     public var isEmpty: Bool { rules.isEmpty }
 
     /// Whether any rule guards `stage`: when none does, the session need not wait for the store.
-    public func guards(_ stage: Stage) -> Bool {
-        rules.contains { rule in
-            if case .rate(let limit) = rule.test { return guards(limit, stage) }
-            return false
-        }
-    }
+    public func guards(_ stage: Stage) -> Bool { !rateRulesByStage[stage.rawValue].isEmpty }
 
-    public var hasBulkRules: Bool {
-        rules.contains { if case .bulk = $0.test { return true } else { return false } }
-    }
+    public var hasBulkRules: Bool { !bulkRules.isEmpty }
 
     /// Whether checks answer at once (`checkNow`, `checkBulkNow`): the store is in memory.
     public var answersAtOnce: Bool { immediateStore != nil }

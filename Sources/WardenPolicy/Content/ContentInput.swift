@@ -10,6 +10,9 @@ public struct ContentInput: Sendable {
     let rawBodyParagraphs: [[UInt8]]
     let full: [UInt8]
     let uris: [[UInt8]]
+    /// The names of `message.headers` in lower case, made once: header rules look fields up by
+    /// name, hundreds of times per message.
+    let fieldNames: [String]
 
     /// `envelopeFrom` nil takes the address of the Return-Path field, as a message read from a
     /// file has no envelope.
@@ -28,6 +31,7 @@ public struct ContentInput: Sendable {
         rawBodyParagraphs = message.rawBodyParts.flatMap { Self.paragraphs($0, maximum: maximum) }
         full = Array(message.fullBytes)
         uris = message.uris.map { Array($0.utf8) }
+        fieldNames = message.headers.map { $0.name.lowercased() }
     }
 
     public init(bytes: [UInt8], envelopeFrom: String?, maxBytes: Int = MIMELimits.defaultMaximumBytes) {
@@ -96,7 +100,7 @@ public struct ContentInput: Sendable {
         case .field(let name):
             // :addr and :name parse the value as sent.
             if query.raw || query.part != .value {
-                return headers.indices.filter { headers[$0].name.lowercased() == name }.map { message.rawHeaderValues[$0] }
+                return fieldNames.indices.filter { fieldNames[$0] == name }.map { message.rawHeaderValues[$0] }
             }
             return unfolded(name, raw: false)
         }
@@ -105,9 +109,8 @@ public struct ContentInput: Sendable {
     /// `Node::get_header`: decoded values, or with `raw` the values as sent with each line break
     /// and the whitespace after it made one space; each ends in a line feed.
     private func unfolded(_ name: String, raw: Bool) -> [[UInt8]] {
-        let headers = message.headers
-        return headers.indices.filter { headers[$0].name.lowercased() == name }.map { index in
-            guard raw else { return Array(headers[index].decoded.utf8) + [0x0A] }
+        fieldNames.indices.filter { fieldNames[$0] == name }.map { index in
+            guard raw else { return Array(message.headers[index].decoded.utf8) + [0x0A] }
             let value = message.rawHeaderValues[index]
             var result: [UInt8] = []
             var position = 0

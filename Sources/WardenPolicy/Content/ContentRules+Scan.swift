@@ -12,23 +12,29 @@ extension ContentRules {
         result.scannedBytes = input.full.count
         result.problems = input.message.problems
         var index = 0
-        // Each header value once, and which of its rules' literals it holds.
+        // Each header value once, and which of its rules' literals it holds: query q's screen
+        // results are `headerFound[headerFoundStart[q]...]` (flat, so that screening a rule copies
+        // no array).
         var headerValues = [[UInt8]?](repeating: nil, count: headerQueries.count)
-        var headerFound = [[Bool]?](repeating: nil, count: headerQueries.count)
+        var headerPresent = [Bool](repeating: false, count: headerQueries.count)
+        var headerFoundStart = [Int](repeating: -1, count: headerQueries.count)
+        var headerFound: [Bool] = []
         let headerEntries = entries[Kind.header.rawValue]
         let headerGates = gates[Kind.header.rawValue]
         for position in headerEntries.indices {
             defer { index += 1 }
             let query = headerRuleQueries[position]
-            if headerFound[query] == nil {
+            if headerFoundStart[query] < 0 {
                 let value = input.headerValue(headerQueries[query])
                 headerValues[query] = value
-                headerFound[query] = headerScreens[query].occurrences(in: value.map { [$0] } ?? [])
+                headerPresent[query] = value != nil
+                headerFoundStart[query] = headerFound.count
+                headerFound += headerScreens[query].occurrences(in: value.map { [$0] } ?? [])
             }
             // Without the literal the regex cannot match the value; an absent field with an
             // [if-unset:] text is matched against that text instead.
-            if headerValues[query] != nil || !headerRuleIfUnset[position], let found = headerFound[query],
-                headerGates.screensOut(position, found: found)
+            if headerPresent[query] || !headerRuleIfUnset[position],
+                headerGates.screensOut(position, found: headerFound, offset: headerFoundStart[query])
             {
                 continue
             }

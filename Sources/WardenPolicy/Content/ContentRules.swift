@@ -209,11 +209,12 @@ struct RuleGates: Sendable {
         literals = literalsByRule.flatMap { $0 }
     }
 
-    /// Whether the rule at `position` has literals, none of them among `found`.
-    func screensOut(_ position: Int, found: [Bool]) -> Bool {
+    /// Whether the rule at `position` has literals, none of them found: `found[offset + i]`
+    /// tells whether the screen found its literal `i`.
+    func screensOut(_ position: Int, found: [Bool], offset: Int = 0) -> Bool {
         let range = starts[position]..<starts[position + 1]
         guard !range.isEmpty else { return false }
-        for index in range where found[literals[index]] { return false }
+        for index in range where found[offset + literals[index]] { return false }
         return true
     }
 }

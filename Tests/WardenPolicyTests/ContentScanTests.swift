@@ -206,6 +206,18 @@ import Testing
         }
     }
 
+    /// A rule is screened by the rarer of its required literal and its spellings: here the
+    /// literal is `an `, in nearly every message, and the screen takes the spellings of ` today`.
+    @Test func longerSpellingsScreenARuleBeforeAShortLiteral() throws {
+        let regex = try Regex8(perlLiteral: "/l[o0]an +t[o0]d[a@]y/i")
+        #expect(regex.requiredLiteral.map { String(decoding: $0, as: UTF8.self) } == "an ")
+        let screen = try #require(ContentRules.screened(regex)).map { String(decoding: $0, as: UTF8.self) }
+        #expect(Set(screen) == [" today", " t0day", " tod@y", " t0d@y"])
+        let set = try contentRuleSet("body B_LOAN /l[o0]an +t[o0]d[a@]y/i")
+        #expect(contentCounts(try contentScan(set, "Subject: x\n\nyour L0AN   t0d@y\n")) == ["B_LOAN": 1])
+        #expect(contentCounts(try contentScan(set, "Subject: x\n\nan answer and a plan today\n")) == [:])
+    }
+
     @Test func theEnvelopeSenderWinsOverReturnPath() throws {
         let set = try contentRuleSet("header H_ENV EnvelopeFrom =~ /^smtp\\@example\\.com$/")
         let message = "Return-Path: <rp@example.com>\nSubject: x\n\nbody\n"

@@ -138,11 +138,20 @@ public final class ContentRules: Sendable {
         rulesInOrder = byKind.flatMap { $0.map(\.rule) } + ordered
     }
 
-    /// What screens `regex`: its required literal, or else the spellings one of which every
-    /// match holds; nil when it must always run.
+    /// What screens `regex`: the rarer of its required literal and the spellings one of which
+    /// every match holds; nil when it must always run.
+    ///
+    /// The spellings win when they are longer: in `/l[o0]an +t[o0]d[a@]y/i` the literal is `an `,
+    /// found in nearly every message, the spellings ` today`, ` t0day`, ` tod@y` and ` t0d@y`.
+    /// (At most 16 spellings weigh less than one more letter: 16 is under 26.)
     static func screened(_ regex: Regex8) -> [[UInt8]]? {
-        if let literal = regex.requiredLiteral, literal.count >= 3 { return [literal] }
-        return regex.requiredAlternatives
+        let literal = regex.requiredLiteral.flatMap { $0.count >= 3 ? $0 : nil }
+        if let alternatives = regex.requiredAlternatives, let spelling = alternatives.first,
+            spelling.count > literal?.count ?? 0
+        {
+            return alternatives
+        }
+        return literal.map { [$0] }
     }
 
     /// Metas after the metas they read; the loader has removed those in a cycle.

@@ -23,7 +23,7 @@ final class FakeUpstream: Upstream, @unchecked Sendable {
         return SMTPReply(250, EnhancedStatusCode(2, 0, 0), "Ok")
     }
 
-    func connect(facts: SessionFacts, client: ClientEndpoint, on eventLoop: EventLoop) -> EventLoopFuture<any UpstreamConnection> {
+    func connect(facts: SessionFacts, client: ClientEndpoint, on eventLoop: EventLoop, reuse: Bool) -> EventLoopFuture<any UpstreamConnection> {
         connects += 1
         if refuseConnect { return eventLoop.makeFailedFuture(UpstreamError(.connectFailed, "test")) }
         return eventLoop.makeSucceededFuture(FakeConnection(upstream: self, eventLoop: eventLoop))

@@ -1112,7 +1112,11 @@ class FakeUpstream:
     mode "die_in_data": answers DATA with 354, reads some message bytes, then closes the
     connection without a reply (an upstream crashing mid-message).
     mode "refuse_rset": answers RSET with 421 and closes (an upstream restarting while Warden
-    keeps an idle session of it for reuse)."""
+    keeps an idle session of it for reuse).
+    mode "no_pipelining": as "accept", without PIPELINING in the EHLO reply.
+
+    `batched[i]` tells whether command i arrived in the same read as the command before it
+    (pipelined by the client)."""
 
     def __init__(self, mode: str = "accept", hostname: str = "fake.upstream.test",
                  read_timeout: float = 30.0):
@@ -1121,6 +1125,7 @@ class FakeUpstream:
         self.read_timeout = read_timeout
         self.lock = threading.Lock()
         self.commands: list[str] = []
+        self.batched: list[bool] = []
         self.messages: list[bytes] = []
         self.connections = 0
         self.data_bytes_before_close = 0
@@ -1156,11 +1161,17 @@ class FakeUpstream:
         with self.lock:
             return list(self.commands)
 
+    def arrivals_snapshot(self) -> list[tuple[str, bool]]:
+        """Each command with whether it came in the same read as the one before."""
+        with self.lock:
+            return list(zip(self.commands, self.batched))
+
     def _serve(self, sock: socket.socket) -> None:
         sock.settimeout(self.read_timeout)
         with self.lock:
             self.connections += 1
         buf = bytearray()
+        read_since_line = [True]
 
         def line() -> bytes | None:
             for _ in range(100000):
@@ -1174,6 +1185,7 @@ class FakeUpstream:
                 chunk = sock.recv(65536)
                 if not chunk:
                     return None
+                read_since_line[0] = True
                 buf.extend(chunk)
             return None
 
@@ -1189,9 +1201,12 @@ class FakeUpstream:
                 cmd = raw.decode("utf-8", "replace")
                 with self.lock:
                     self.commands.append(cmd)
+                    self.batched.append(not read_since_line[0])
+                read_since_line[0] = False
                 verb = cmd.split(" ", 1)[0].upper()
                 if verb in ("EHLO",):
-                    reply(f"250-{self.hostname}\r\n250-PIPELINING\r\n250-SIZE 52428800\r\n"
+                    pipelining = "" if self.mode == "no_pipelining" else "250-PIPELINING\r\n"
+                    reply(f"250-{self.hostname}\r\n{pipelining}250-SIZE 52428800\r\n"
                           "250-8BITMIME\r\n250-ENHANCEDSTATUSCODES\r\n250 SMTPUTF8")
                 elif verb == "HELO":
                     reply(f"250 {self.hostname}")

@@ -1,8 +1,8 @@
 """Warden end to end: upstream sessions kept between client sessions (`upstream.reuse_idle_seconds`).
 
 A client session that ends with no transaction open leaves its upstream session to the next
-client session on the same event loop, which sends RSET first and opens a fresh connection when
-that fails. Sessions that told the upstream who the client is (XCLIENT, a PROXY header) or saw
+client session on the same event loop, which sends RSET with its MAIL (in one write when the
+upstream offers PIPELINING) and opens a fresh connection when the RSET fails. Sessions that told the upstream who the client is (XCLIENT, a PROXY header) or saw
 AUTH are never reused."""
 
 from __future__ import annotations
@@ -82,6 +82,36 @@ def test_kept_session_that_refuses_rset_is_replaced(tmp_path, start_warden, fake
     assert up.connections == 4, (up.connections, verbs)
     assert verbs.count("EHLO") == 4 and verbs.count("RSET") >= 1, verbs
     assert metric_value(metrics(w), "warden_upstream_reused_total") == 0
+
+
+def test_rset_goes_out_with_mail_in_one_write(tmp_path, start_warden, fake_upstream):
+    """On a kept session the RSET costs no round trip of its own: it arrives in the same read
+    as the MAIL after it (the fake upstream offers PIPELINING)."""
+    up = fake_upstream()
+    w = start_warden(tmp_path, up.url)
+    for i in range(6):
+        send_one(w, token(f"pipelined-{i}"))
+    wait_until(lambda: len(up.messages) == 6, 10, "six messages upstream")
+    arrivals = up.arrivals_snapshot()
+    after_rset = [(cmd, batched) for (prev, _), (cmd, batched) in zip(arrivals, arrivals[1:])
+                  if prev.upper() == "RSET"]
+    assert after_rset, arrivals
+    assert all(cmd.upper().startswith("MAIL FROM:") and batched for cmd, batched in after_rset), arrivals
+
+
+def test_upstream_without_pipelining_gets_rset_answered_first(tmp_path, start_warden, fake_upstream):
+    """An upstream that does not offer PIPELINING: the kept session's RSET is answered before
+    the MAIL is sent, and sessions are still reused."""
+    up = fake_upstream("no_pipelining")
+    w = start_warden(tmp_path, up.url)
+    for i in range(6):
+        send_one(w, token(f"lockstep-{i}"))
+    wait_until(lambda: len(up.messages) == 6, 10, "six messages upstream")
+    reused = metric_value(metrics(w), "warden_upstream_reused_total")
+    assert reused is not None and reused >= 1, reused
+    arrivals = up.arrivals_snapshot()
+    assert not any(batched for _, batched in arrivals), arrivals
+    assert [c.split(" ", 1)[0].upper() for c, _ in arrivals].count("RSET") == reused
 
 
 def test_reuse_off_ends_every_upstream_session(tmp_path, start_warden, fake_upstream):

@@ -43,7 +43,8 @@ extension SMTPSession {
             refuse(decision, stage: .connect, reference: reference)
             return
         }
-        withUpstream { [self] connection in
+        // AUTH binds the upstream session to this client: it is never reused, and never a kept one.
+        withUpstream(reuse: false) { [self] connection in
             guard connection.protectsCredentials else {
                 let reference = nextReference()
                 logger.warning("AUTH refused: the link to the upstream is neither TLS nor loopback", metadata: ["ref": "\(reference)"])

@@ -78,7 +78,7 @@ extension SMTPSession {
         }
     }
 
-    private func mailUpstream(_ mail: MailCommand) {
+    private func mailUpstream(_ mail: MailCommand, reuse: Bool = true) {
         if connectRefusal != nil {
             // Refused at RCPT (DESIGN.md section 3): the envelope is logged, the upstream is
             // never opened for this client.
@@ -87,7 +87,7 @@ extension SMTPSession {
             armCommandDeadline()
             return
         }
-        withUpstream { [self] connection in
+        withUpstream(reuse: reuse) { [self] connection in
             let forwarded: MailCommand
             switch UpstreamAdaptation.mail(mail, for: connection.capabilities, authenticated: facts.authenticatedUser != nil) {
             case .success(let adapted): forwarded = adapted
@@ -97,7 +97,9 @@ extension SMTPSession {
                 relayFailure(refusal.reply)
                 return
             }
-            relay(.mail(forwarded), on: connection) { [self] reply in
+            // A kept session that turns out closed: MAIL again on a fresh one.
+            wait(for: connection.send(.mail(forwarded)), reply: \.self, retry: { [self] in mailUpstream(mail, reuse: false) }) {
+                [self] reply in
                 if reply.isPositiveCompletion {
                     machine.mailAccepted(mail)
                     upstreamInTransaction = true

@@ -6,8 +6,9 @@ import WardenPolicy
 
 extension SMTPSession {
     /// Runs `body` with an open upstream session, opening it now if needed (lazily: a client
-    /// refused before MAIL or AUTH never costs the upstream a connection).
-    func withUpstream(_ body: @escaping (any UpstreamConnection) -> Void) {
+    /// refused before MAIL or AUTH never costs the upstream a connection). With `reuse` it may
+    /// be one an earlier client session left open (see `Upstream.connect`).
+    func withUpstream(reuse: Bool = true, _ body: @escaping (any UpstreamConnection) -> Void) {
         if let upstream, upstream.isUsable {
             body(upstream)
             return
@@ -16,7 +17,7 @@ extension SMTPSession {
         upstreamInTransaction = false
         guard let context else { return }
         busy = true
-        settings.upstream.connect(facts: facts, client: client, on: context.eventLoop)
+        settings.upstream.connect(facts: facts, client: client, on: context.eventLoop, reuse: reuse)
             .assumeIsolated()
             .whenComplete { [self] result in
                 busy = false
@@ -42,8 +43,12 @@ extension SMTPSession {
     }
 
     /// Waits for the upstream. An upstream that fails, or says 421 (it is closing), ends the
-    /// client session with a 4xx: its transaction state is lost.
-    func wait<Answer>(for future: EventLoopFuture<Answer>, reply: @escaping (Answer) -> SMTPReply, then: @escaping (Answer) -> Void) {
+    /// client session with a 4xx: its transaction state is lost. A kept session found closed
+    /// (`keptSessionGone`, at the first command only) is dropped and `retry` runs instead, when given.
+    func wait<Answer>(
+        for future: EventLoopFuture<Answer>, reply: @escaping (Answer) -> SMTPReply, retry: (() -> Void)? = nil,
+        then: @escaping (Answer) -> Void
+    ) {
         busy = true
         let started = NIODeadline.now()
         future.assumeIsolated().whenComplete { [self] result in
@@ -55,6 +60,11 @@ extension SMTPSession {
             case .success(let answer):
                 runtime.metrics.upstreamReply(seconds: Double((NIODeadline.now() - started).nanoseconds) / 1e9)
                 then(answer)
+            case .failure(let error as UpstreamError) where error.kind == .keptSessionGone && retry != nil:
+                logger.debug("kept upstream session gone, opening a fresh one", metadata: ["error": "\(error)"])
+                upstream = nil
+                upstreamInTransaction = false
+                retry?()
             case .failure(let error):
                 upstreamLost(error)
             }
@@ -119,7 +129,7 @@ extension SMTPSession {
     func replayEnvelope(then: @escaping (any UpstreamConnection) -> Void) {
         guard let mail = machine.mail else { preconditionFailure("replay without MAIL in phase \(machine.phase)") }
         logger.info("upstream closed during the message, opening it again", metadata: ["rcpts": "\(recipients.count)"])
-        withUpstream { [self] connection in
+        withUpstream(reuse: false) { [self] connection in
             guard case .success(let forwarded) = UpstreamAdaptation.mail(mail, for: connection.capabilities, authenticated: facts.authenticatedUser != nil) else {
                 return replayFailed("MAIL no longer fits the upstream's capabilities")
             }

@@ -18,7 +18,7 @@ public struct MaildirUpstream: Upstream {
         self.threadPool = threadPool
     }
 
-    public func connect(facts: SessionFacts, client: ClientEndpoint, on eventLoop: EventLoop) -> EventLoopFuture<any UpstreamConnection> {
+    public func connect(facts: SessionFacts, client: ClientEndpoint, on eventLoop: EventLoop, reuse: Bool) -> EventLoopFuture<any UpstreamConnection> {
         eventLoop.makeSucceededFuture(MaildirConnection(upstream: self, eventLoop: eventLoop))
     }
 }

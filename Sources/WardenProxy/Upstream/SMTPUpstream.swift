@@ -41,19 +41,14 @@ public struct SMTPUpstream: Upstream {
         }
     }
 
-    /// A kept upstream session when one is open on this loop and answers RSET, else a new one.
-    public func connect(facts: SessionFacts, client: ClientEndpoint, on eventLoop: EventLoop) -> EventLoopFuture<any UpstreamConnection> {
-        guard let kept = pool.take(on: eventLoop) else { return open(facts: facts, client: client, on: eventLoop) }
-        let metrics = self.metrics
-        return kept.reset()
-            .map { _ -> any UpstreamConnection in
-                metrics?.upstreamReuse()
-                return kept
-            }
-            .flatMapError { _ in
-                kept.channel.close(promise: nil)
-                return connect(facts: facts, client: client, on: eventLoop)
-            }
+    /// A kept upstream session when one is open on this loop (with `reuse`; its RSET goes out
+    /// with its first command), else a new one.
+    public func connect(
+        facts: SessionFacts, client: ClientEndpoint, on eventLoop: EventLoop, reuse: Bool
+    ) -> EventLoopFuture<any UpstreamConnection> {
+        guard reuse, let kept = pool.take(on: eventLoop) else { return open(facts: facts, client: client, on: eventLoop) }
+        kept.resetPending = true
+        return eventLoop.makeSucceededFuture(kept)
     }
 
     private func open(facts: SessionFacts, client: ClientEndpoint, on eventLoop: EventLoop) -> EventLoopFuture<any UpstreamConnection> {
@@ -76,7 +71,8 @@ public struct SMTPUpstream: Upstream {
             }
             .flatMap { channel -> EventLoopFuture<SMTPUpstreamConnection> in
                 let handler = try! channel.pipeline.syncOperations.handler(type: UpstreamReplyHandler.self)
-                let connection = SMTPUpstreamConnection(channel: channel, replies: handler, configuration: configuration, pool: pool)
+                let connection = SMTPUpstreamConnection(
+                    channel: channel, replies: handler, configuration: configuration, pool: pool, metrics: metrics)
                 if let proxyHeader {
                     connection.carriesClientState = true
                     channel.writeAndFlush(proxyHeader, promise: nil)

@@ -27,14 +27,22 @@ final class SMTPUpstreamConnection: UpstreamConnection, @unchecked Sendable {
     var carriesClientState = false
     /// Messages sent (DATA accepted), over all the client sessions that used this one.
     private(set) var transactions = 0
+    /// Taken from the idle pool by a new client session: RSET goes out with the next command.
+    var resetPending = false
+    /// Counts a kept session's successful reuse.
+    let metrics: WardenMetrics?
     /// The wait for the current reply (or for the whole message content and its reply).
     private let deadline: LazyDeadline
 
-    init(channel: Channel, replies: UpstreamReplyHandler, configuration: UpstreamConfiguration, pool: UpstreamIdlePool? = nil) {
+    init(
+        channel: Channel, replies: UpstreamReplyHandler, configuration: UpstreamConfiguration, pool: UpstreamIdlePool? = nil,
+        metrics: WardenMetrics? = nil
+    ) {
         self.channel = channel
         self.replies = replies
         self.configuration = configuration
         self.pool = pool
+        self.metrics = metrics
         self.deadline = LazyDeadline(eventLoop: channel.eventLoop)
         channel.closeFuture.whenComplete { [self] _ in deadline.cancel() }
     }
@@ -100,21 +108,47 @@ final class SMTPUpstreamConnection: UpstreamConnection, @unchecked Sendable {
         !carriesClientState && isUsable && !replies.isWaiting && !replies.hasBufferedInput && transactions < maximumTransactions
     }
 
-    /// Before a kept session serves the next client: RSET (RFC 5321 4.1.1.5), which leaves no
-    /// transaction state behind and shows the upstream still answers, within the connect timeout
-    /// (a fresh connection is the alternative).
-    func reset() -> EventLoopFuture<Void> {
-        var buffer = channel.allocator.buffer(capacity: 8)
-        SMTPCommand.rset.write(into: &buffer)
-        return exchange(buffer, timeout: configuration.connectTimeoutSeconds).flatMapThrowing { reply in
-            guard reply.isPositiveCompletion else { throw UpstreamError(.refused, "RSET answered \(reply)") }
-        }
-    }
-
     /// Writes `bytes` and waits for one reply, at most `timeout` seconds; a timeout closes the
     /// connection because its state is unknown afterwards.
     func exchange(_ bytes: ByteBuffer?, timeout: Int) -> EventLoopFuture<SMTPReply> {
-        exchange(bytes, deadline: channel.eventLoop.now + .seconds(Int64(timeout)), timeout: timeout)
+        let due = channel.eventLoop.now + .seconds(Int64(timeout))
+        guard resetPending, let bytes else { return exchange(bytes, deadline: due, timeout: timeout) }
+        resetPending = false
+        return exchangeAfterReset(bytes, deadline: due, timeout: timeout)
+    }
+
+    /// The first command of a new client session on a kept session: RSET (RFC 5321 4.1.1.5)
+    /// before it, which leaves no transaction state behind and shows the upstream still answers,
+    /// in the same write when the upstream offers PIPELINING (RFC 2920 3.1 lets RSET go in a
+    /// group). A refused RSET, or a session that closed before answering it, closes it and fails
+    /// with `keptSessionGone`: the client session then opens a fresh one and says it again.
+    private func exchangeAfterReset(_ command: ByteBuffer, deadline due: NIODeadline, timeout: Int) -> EventLoopFuture<SMTPReply> {
+        var rset = channel.allocator.buffer(capacity: 8)
+        SMTPCommand.rset.write(into: &rset)
+        let reset: EventLoopFuture<SMTPReply>
+        let reply: EventLoopFuture<SMTPReply>
+        if capabilities.offers("PIPELINING") {
+            let promises = [channel.eventLoop.makePromise(of: SMTPReply.self), channel.eventLoop.makePromise(of: SMTPReply.self)]
+            exchange([rset, command], replies: promises, deadline: due, timeout: timeout)
+            (reset, reply) = (promises[0].futureResult, promises[1].futureResult)
+        } else {
+            let resetSeconds = configuration.connectTimeoutSeconds
+            reset = exchange(rset, deadline: channel.eventLoop.now + .seconds(Int64(resetSeconds)), timeout: resetSeconds)
+            reply = reset.flatMap { answer in
+                guard answer.isPositiveCompletion else { return self.channel.eventLoop.makeFailedFuture(UpstreamError(.closed)) }
+                return self.exchange(command, deadline: due, timeout: timeout)
+            }
+        }
+        let channel = self.channel
+        let metrics = self.metrics
+        return reset.flatMapThrowing { answer in
+            guard answer.isPositiveCompletion else { throw UpstreamError(.keptSessionGone, "RSET answered \(answer)") }
+            metrics?.upstreamReuse()
+        }.flatMapErrorThrowing { error in
+            channel.close(promise: nil)
+            if let error = error as? UpstreamError, error.kind == .keptSessionGone { throw error }
+            throw UpstreamError(.keptSessionGone, "before answering RSET: \(error)")
+        }.flatMap { reply }
     }
 
     private func exchange(_ bytes: ByteBuffer?, deadline due: NIODeadline, timeout: Int) -> EventLoopFuture<SMTPReply> {
@@ -124,14 +158,22 @@ final class SMTPUpstreamConnection: UpstreamConnection, @unchecked Sendable {
     /// Writes `parts` in one flush (one system call for a few of them) and waits for one reply.
     private func exchange(_ parts: [ByteBuffer], deadline due: NIODeadline, timeout: Int) -> EventLoopFuture<SMTPReply> {
         let promise = channel.eventLoop.makePromise(of: SMTPReply.self)
-        replies.expectReply(promise)
+        exchange(parts, replies: [promise], deadline: due, timeout: timeout)
+        return promise.futureResult
+    }
+
+    /// Writes `parts` in one flush and completes `promises` with the replies that follow, in
+    /// order, all within `due`.
+    private func exchange(
+        _ parts: [ByteBuffer], replies promises: [EventLoopPromise<SMTPReply>], deadline due: NIODeadline, timeout: Int
+    ) {
+        for promise in promises { replies.expectReply(promise) }
         for part in parts { channel.write(part, promise: nil) }
         if !parts.isEmpty { channel.flush() }
         deadline.set(due) { [self] in timedOut(after: timeout) }
-        promise.futureResult.whenComplete { [self] _ in
+        promises.last?.futureResult.whenComplete { [self] _ in
             if !replies.isWaiting { deadline.clear() }
         }
-        return promise.futureResult
     }
 
     /// No reply in time: whatever waits fails with a timeout, and the connection closes.

@@ -32,6 +32,9 @@ public struct UpstreamError: Error, Sendable, CustomStringConvertible {
         case tlsFailed = "TLS handshake failed"
         case protocolViolation = "broke the SMTP protocol"
         case storeFailed = "could not store the message"
+        /// A session kept from an earlier client session was closed or refused RSET: not a
+        /// failure of the upstream, the client session asks for a fresh session instead.
+        case keptSessionGone = "closed a kept session"
     }
     public var kind: Kind
     public var detail: String
@@ -98,5 +101,9 @@ public struct ClientEndpoint: Sendable {
 
 /// Opens upstream sessions; one per configured `upstream.url`.
 public protocol Upstream: Sendable {
-    func connect(facts: SessionFacts, client: ClientEndpoint, on eventLoop: EventLoop) -> EventLoopFuture<any UpstreamConnection>
+    /// An upstream session for a client session. With `reuse`, one that an earlier client
+    /// session left open may come back at once: its first command then carries a RSET and fails
+    /// with `UpstreamError` `keptSessionGone` when that session turns out closed, and the caller
+    /// asks again without `reuse`.
+    func connect(facts: SessionFacts, client: ClientEndpoint, on eventLoop: EventLoop, reuse: Bool) -> EventLoopFuture<any UpstreamConnection>
 }

@@ -7,8 +7,9 @@ import NIOCore
 /// A session is kept only when reusing it hides nothing the upstream was told about one client
 /// from the next (`SMTPUpstreamConnection.isReusable`): no XCLIENT (it carries the client's
 /// address, HELO and login), no PROXY header, no AUTH exchange, no transaction open, no reply
-/// outstanding. The next client session sends RSET first, which also proves the session is
-/// alive; when that fails it opens a fresh one, so a kept session that died costs no message.
+/// outstanding. The next client session sends RSET with its first command (pipelined where the
+/// upstream allows), which also proves the session is alive; when that fails it opens a fresh
+/// one and says the command again, so a kept session that died costs no message.
 /// A kept session closes (QUIT) after `idleSeconds` unused or `maximumTransactions` messages.
 final class UpstreamIdlePool: Sendable {
     /// Idle sessions kept per event loop at most: one per client session that ended recently.

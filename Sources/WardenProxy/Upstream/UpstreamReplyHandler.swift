@@ -3,7 +3,8 @@ import NIOSMTP
 import SMTPCore
 
 /// Reads the upstream's replies and completes the waiting commands in order (lockstep: the
-/// session never has more than one command outstanding, plus the greeting at connect).
+/// session has one command outstanding, or the greeting at connect, or a RSET and the command
+/// pipelined after it on a kept session).
 final class UpstreamReplyHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
 

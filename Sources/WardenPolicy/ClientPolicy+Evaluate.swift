@@ -32,14 +32,14 @@ extension ClientPolicy {
         var failedZones: [String] = []
         var listErrors: [String: String] = [:]
         // Allow and drop lists first: an allowlist hit ends everything, DNS lists included.
-        for rule in rules.rules {
+        for rule in clientRules {
             guard case .client(.list(let list, let file)) = rule.test, let match = list.lookup(lookups.address) else { continue }
             hits.append((rule, hit(rule, "\(file):\(match.line) \(match.network)")))
         }
         if let allow = hits.first(where: { $0.0.action == .accept && !$0.0.shadow }) {
             return Decision(verdict: .accept, score: 0, hits: hits.map(\.1) + [], wouldHave: nil).explained(by: allow.0)
         }
-        for rule in rules.rules {
+        for rule in clientRules {
             switch rule.test {
             case .client(.list):
                 continue

@@ -13,7 +13,7 @@ extension ClientPolicy {
     public func checkZones() async -> [ZoneCheck] {
         guard let dns else { return [] }
         var results: [ZoneCheck] = []
-        for (zone, settings) in rules.queriedZones.sorted(by: { $0.key < $1.key }) {
+        for (zone, settings) in queriedZones {
             async let listed = Self.withTimeout(settings.timeoutSeconds) { await dns.addresses(of: "2.0.0.127.\(zone)") }
             async let clean = Self.withTimeout(settings.timeoutSeconds) { await dns.addresses(of: "1.0.0.127.\(zone)") }
             let check = Self.judge(zone: zone, listed: await listed, clean: await clean)

@@ -11,6 +11,15 @@ public struct ClientPolicy: Sendable {
     let cache: DNSListCache
     let health: ZoneHealth
     let ourNames: Set<String>
+    /// What each session needs of `rules`, found once here: a rule set holds hundreds of
+    /// content rules, and a `Rule` is a large value to walk past per session.
+    /// The client and HELO rules, in file order.
+    let clientRules: [Rule]
+    /// The address lists of the (not shadowed) `accept` client rules.
+    let allowLists: [AddressList]
+    let queriedZones: [(zone: String, settings: ZoneSettings)]
+    let needsReverseDNS: Bool
+    let needsGeo: Bool
 
     /// `ourNames`: the hostname and accepted domains, lowercased, for `helo claims-us`.
     public init(rules: RuleSet, dns: (any PolicyDNS)?, geo: (any PolicyGeo)?, cache: DNSListCache, health: ZoneHealth, ourNames: Set<String>) {
@@ -20,6 +29,19 @@ public struct ClientPolicy: Sendable {
         self.cache = cache
         self.health = health
         self.ourNames = Set(ourNames.map { $0.lowercased() })
+        clientRules = rules.rules.filter { rule in
+            switch rule.test {
+            case .client, .helo: return true
+            case .rate, .bulk, .content: return false
+            }
+        }
+        allowLists = clientRules.compactMap { rule in
+            guard rule.action == .accept, !rule.shadow, case .client(.list(let list, _)) = rule.test else { return nil }
+            return list
+        }
+        queriedZones = rules.queriedZones.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+        needsReverseDNS = rules.needsReverseDNS
+        needsGeo = rules.needsGeo
     }
 
     public var isEmpty: Bool { rules.rules.isEmpty && !rules.shadow }
@@ -38,23 +60,20 @@ public struct ClientPolicy: Sendable {
         var reverse: Lookup<ReverseDNS>?
         // An allow-listed client is decided already: its address goes to no DNS list and no
         // reverse lookup.
-        let allowed = rules.rules.contains { rule in
-            guard rule.action == .accept, !rule.shadow, case .client(.list(let list, _)) = rule.test else { return false }
-            return list.lookup(address) != nil
-        }
+        let allowed = allowLists.contains { $0.lookup(address) != nil }
         if let dns, !allowed {
-            for (zone, settings) in rules.queriedZones {
+            for (zone, settings) in queriedZones {
                 if let answer = knownAnswer(zone: zone, address: address) {
                     zones[zone] = Lookup(answered: answer)
                 } else {
                     zones[zone] = Lookup(on: executor) { await query(zone: zone, settings: settings, address: address, dns: dns) }
                 }
             }
-            if rules.needsReverseDNS {
+            if needsReverseDNS {
                 reverse = Lookup(on: executor) { await ClientPolicy.forwardConfirmed(address, dns: dns) }
             }
         }
-        let geoInfo = rules.needsGeo ? geo?.lookup(address) : nil
+        let geoInfo = needsGeo ? geo?.lookup(address) : nil
         return ClientLookups(address: address, geo: geoInfo, zones: zones, reverse: reverse)
     }
 

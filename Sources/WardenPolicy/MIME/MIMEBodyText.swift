@@ -100,6 +100,13 @@ struct MIMEBodyText {
                         index += 1
                         continue
                     }
+                    // One space between words, most of the rest: kept as it is.
+                    if byte == 0x20, index + 1 < text.count, text[index + 1] > 0x20, text[index + 1] < 0x80 {
+                        output[count] = 0x20
+                        count += 1
+                        index += 1
+                        continue
+                    }
                     let first = whitespaceLength(text, at: index)
                     guard first > 0 else {
                         output[count] = byte == 0 ? 0x0A : byte

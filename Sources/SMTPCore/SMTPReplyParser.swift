@@ -19,7 +19,8 @@ import struct NIOCore.ByteBuffer
 public struct SMTPReplyParser: Sendable {
     private let maxLines: Int
     private var code: Int?
-    private var texts: [String] = []
+    /// The text of each line so far: its bytes after the code and the separator.
+    private var texts: [ArraySlice<UInt8>] = []
 
     /// - Parameter maxLines: lines one reply may have, `SMTPLimits.replyLines` by default.
     public init(maxLines: Int = SMTPLimits.replyLines) {
@@ -50,7 +51,7 @@ public struct SMTPReplyParser: Sendable {
             throw fail("reply longer than \(maxLines) lines")
         }
         code = lineCode
-        texts.append(String(decoding: bytes.dropFirst(4), as: UTF8.self))
+        texts.append(bytes.dropFirst(4))
         guard isLast else { return nil }
 
         let reply = Self.reply(code: lineCode, texts: texts)
@@ -68,23 +69,43 @@ public struct SMTPReplyParser: Sendable {
         texts = []
     }
 
-    private static func reply(code: Int, texts: [String]) -> SMTPReply {
+    private static func reply(code: Int, texts: [ArraySlice<UInt8>]) -> SMTPReply {
         let prefixes = texts.map(enhancedPrefix)
         guard let first = prefixes[0], first.code.statusClass == code / 100,
             prefixes.allSatisfy({ $0?.code == first.code })
         else {
-            return SMTPReply(code: code, enhanced: nil, lines: texts)
+            return SMTPReply(code: code, enhanced: nil, lines: texts.map { String(decoding: $0, as: UTF8.self) })
         }
         let lines = zip(texts, prefixes).map { text, prefix in
-            String(text.dropFirst(prefix?.length ?? 0))
+            String(decoding: text.dropFirst(prefix?.length ?? 0), as: UTF8.self)
         }
         return SMTPReply(code: code, enhanced: first.code, lines: lines)
     }
 
-    /// The enhanced code a line's text starts with, and how many characters to drop with it.
-    private static func enhancedPrefix(_ text: String) -> (code: EnhancedStatusCode, length: Int)? {
-        let token = text.prefix { $0 != " " }
-        guard let code = EnhancedStatusCode(token) else { return nil }
-        return (code, token.count == text.count ? token.count : token.count + 1)
+    /// The enhanced code a line's text starts with (its first word, `X.Y.Z`), and how many bytes
+    /// to drop with it: the code and the space after it.
+    private static func enhancedPrefix(_ text: ArraySlice<UInt8>) -> (code: EnhancedStatusCode, length: Int)? {
+        var index = text.startIndex
+        func number(maxDigits: Int) -> Int? {
+            var value = 0
+            let start = index
+            while index < text.endIndex, index - start < maxDigits, ASCII.isDigit(text[index]) {
+                value = value * 10 + Int(text[index] - UInt8(ascii: "0"))
+                index += 1
+            }
+            return index > start ? value : nil
+        }
+        func dot() -> Bool {
+            guard index < text.endIndex, text[index] == UInt8(ascii: ".") else { return false }
+            index += 1
+            return true
+        }
+        guard let statusClass = number(maxDigits: 1), [2, 4, 5].contains(statusClass), dot(),
+            let subject = number(maxDigits: 3), dot(), let detail = number(maxDigits: 3)
+        else { return nil }
+        let code = EnhancedStatusCode(statusClass, subject, detail)
+        if index == text.endIndex { return (code, index - text.startIndex) }
+        guard text[index] == ASCII.space else { return nil }
+        return (code, index + 1 - text.startIndex)
     }
 }

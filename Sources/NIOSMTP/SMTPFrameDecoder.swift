@@ -1,5 +1,11 @@
 import NIOCore
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Cuts the bytes a client sends into SMTP frames: command lines, message content read after
 /// `DATA`, and `BDAT` chunks. It is the boundary against SMTP smuggling and unbounded buffering;
 /// the command parser only ever sees single, complete, CRLF-terminated lines.
@@ -208,13 +214,19 @@ extension SMTPFrameDecoder {
     /// Offset from `readerIndex` of the first CR or LF at or after offset `start`.
     static func firstLineEndingOffset(from start: Int, of buffer: ByteBuffer) -> Int? {
         buffer.withUnsafeReadableBytes { bytes in
-            var offset = start
-            while offset < bytes.count {
-                let byte = bytes[offset]
-                if byte == Self.cr || byte == Self.lf {
-                    return offset
+            guard let base = bytes.baseAddress else { return nil }
+            // Vector searches (memchr) instead of a test per byte: the LF, then a CR before it,
+            // window by window, so that content without either is not searched again and again.
+            var window = start
+            while window < bytes.count {
+                let end = min(bytes.count, window + 512)
+                let lf = memchr(base + window, Int32(Self.lf), end - window).map { base.distance(to: UnsafeRawPointer($0)) }
+                let crEnd = lf ?? end
+                if let cr = memchr(base + window, Int32(Self.cr), crEnd - window) {
+                    return base.distance(to: UnsafeRawPointer(cr))
                 }
-                offset += 1
+                if let lf { return lf }
+                window = end
             }
             return nil
         }

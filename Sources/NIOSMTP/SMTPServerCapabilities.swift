@@ -57,7 +57,7 @@ public enum SMTPParameterRules {
             }
         }
         let smtputf8 = mail.parameters.contains { $0.keyword == "SMTPUTF8" }
-        if let sender = mail.reversePath, !smtputf8, !sender.description.allSatisfy(\.isASCII) {
+        if let sender = mail.reversePath, !smtputf8, !sender.isASCII {
             return SMTPServerReplies.needsSMTPUTF8
         }
         return nil
@@ -77,7 +77,7 @@ public enum SMTPParameterRules {
                 return bad(parameter)
             }
         }
-        if case .mailbox(let mailbox) = rcpt.forwardPath, !smtputf8, !mailbox.description.allSatisfy(\.isASCII) {
+        if case .mailbox(let mailbox) = rcpt.forwardPath, !smtputf8, !mailbox.isASCII {
             return SMTPServerReplies.needsSMTPUTF8
         }
         return nil

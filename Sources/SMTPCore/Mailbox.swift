@@ -40,4 +40,9 @@ public struct Mailbox: Hashable, Sendable, CustomStringConvertible {
     public var description: String {
         "\(localPart)@\(domain)"
     }
+
+    /// Whether the address is all ASCII (else it needs SMTPUTF8, RFC 6531).
+    public var isASCII: Bool {
+        localPart.utf8.allSatisfy { $0 < 0x80 } && domain.utf8.allSatisfy { $0 < 0x80 }
+    }
 }

@@ -33,7 +33,7 @@ struct LiteralScreen: Sendable {
         guard !literals.isEmpty else { return found }
         var remaining = literals.count
         for text in texts where text.count >= 3 {
-            text.withUnsafeBufferPointer { bytes in
+            text.withUnsafeBufferPointer { bytes in bitmap.withUnsafeBufferPointer { bitmap in
                 var key = UInt32(Self.lower(bytes[0])) << 8 | UInt32(Self.lower(bytes[1]))
                 var position = 2
                 while position < bytes.count {
@@ -49,7 +49,7 @@ struct LiteralScreen: Sendable {
                     }
                     position += 1
                 }
-            }
+            } }
             if remaining == 0 { break }
         }
         return found

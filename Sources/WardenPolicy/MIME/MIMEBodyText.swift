@@ -177,7 +177,7 @@ struct MIMEBodyText {
         var lines: [[UInt8]] = []
         var start = 0
         while start < bytes.count {
-            let end = bytes[start...].firstIndex(of: 0x0A).map { $0 + 1 } ?? bytes.count
+            let end = MIMELine.firstLineFeed(in: bytes, from: start).map { $0 + 1 } ?? bytes.count
             var line = bytes[start..<end]
             while line.count > maximum {
                 let window = line[line.startIndex...(line.startIndex + maximum)]

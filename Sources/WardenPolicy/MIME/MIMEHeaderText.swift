@@ -60,11 +60,13 @@ enum MIMEHeaderText {
     /// Fields SpamAssassin never decodes.
     private static func isStructured(_ name: String) -> Bool {
         let name = name.lowercased()
-        return [
-            "received", "message-id", "resent-message-id", "date", "resent-date", "mime-version", "references",
-            "in-reply-to",
-        ].contains(name) || name.hasPrefix("list-")
+        return structuredNames.contains(name) || name.hasPrefix("list-")
     }
+
+    private static let structuredNames: Set<String> = [
+        "received", "message-id", "resent-message-id", "date", "resent-date", "mime-version", "references",
+        "in-reply-to",
+    ]
 
     // MARK: Encoded words
 

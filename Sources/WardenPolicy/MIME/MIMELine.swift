@@ -13,21 +13,25 @@ struct MIMELine: Sendable {
     /// The length SpamAssassin measures: the content and its line feed.
     var length: Int { range.count + (hasNewline ? 1 : 0) }
 
+    /// The index of the first line feed in `bytes` at or after `start` (memchr).
+    static func firstLineFeed(in bytes: [UInt8], from start: Int) -> Int? {
+        bytes.withUnsafeBytes { raw in
+            guard let base = raw.baseAddress, start < raw.count else { return nil }
+            return memchr(base + start, 0x0A, raw.count - start).map { base.distance(to: UnsafeRawPointer($0)) }
+        }
+    }
+
     /// Splits `bytes` into lines; the last one has no newline when the text does not end in LF.
     static func split(_ bytes: [UInt8]) -> [MIMELine] {
         var lines: [MIMELine] = []
-        bytes.withUnsafeBytes { raw in
-            guard let base = raw.baseAddress else { return }
-            var start = 0
-            while start < raw.count {
-                guard let found = memchr(base + start, 0x0A, raw.count - start) else {
-                    lines.append(MIMELine(range: start..<raw.count, hasNewline: false))
-                    break
-                }
-                let newline = base.distance(to: UnsafeRawPointer(found))
-                lines.append(MIMELine(range: start..<newline, hasNewline: true))
-                start = newline + 1
+        var start = 0
+        while start < bytes.count {
+            guard let newline = firstLineFeed(in: bytes, from: start) else {
+                lines.append(MIMELine(range: start..<bytes.count, hasNewline: false))
+                break
             }
+            lines.append(MIMELine(range: start..<newline, hasNewline: true))
+            start = newline + 1
         }
         return lines
     }

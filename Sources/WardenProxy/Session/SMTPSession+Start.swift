@@ -3,6 +3,7 @@ import NIOCore
 import NIOSMTP
 import NIOSSL
 import SMTPCore
+import Synchronization
 import WardenPolicy
 
 extension SMTPSession {
@@ -277,13 +278,33 @@ extension SMTPSession {
     }
 }
 
-/// Short random session identifiers, and conversions of socket addresses.
+/// Short session identifiers, and conversions of socket addresses.
 enum SessionID {
-    static func make() -> String {
+    /// Where this process starts counting: random, so that identifiers differ between runs.
+    private static let start: UInt64 = {
         var generator = SystemRandomNumberGenerator()
-        let value = generator.next() as UInt64
-        let text = String(value & 0xff_ffff_ffff, radix: 16)
+        return generator.next()
+    }()
+    private static let counter = Atomic<UInt64>(0)
+    private static let mask: UInt64 = 0xff_ffff_ffff
+
+    /// Ten hex digits: a session counter passed through a bijection of 40 bits, so that no two
+    /// sessions of one process share an identifier (random ones would, after a million or so)
+    /// and no system call is made per session.
+    static func make() -> String {
+        let text = String(scrambled(start &+ counter.wrappingAdd(1, ordering: .relaxed).oldValue), radix: 16)
         return String(repeating: "0", count: max(0, 10 - text.count)) + text
+    }
+
+    /// A bijection of the low 40 bits (xor-shifts and odd multipliers, each invertible modulo 2^40).
+    static func scrambled(_ value: UInt64) -> UInt64 {
+        var x = value & mask
+        x ^= x >> 20
+        x = (x &* 0x9E37_79B9_7F4B) & mask
+        x ^= x >> 17
+        x = (x &* 0xBF58_476D_1CE5) & mask
+        x ^= x >> 19
+        return x
     }
 
     /// The address of an IP socket, read from its bytes (not printed and parsed again).

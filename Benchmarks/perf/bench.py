@@ -599,7 +599,8 @@ class Bench:
         w("           HELO checks, 5 ratelimit rules and 1 bulk rule (body fingerprint) set too high to fire,")
         w("           200 header + 200 body content rules (SpamAssassin syntax, caseless: the same patterns as")
         w("           pfqueue's header_checks/body_checks, none matching); log level info (3 lines per session)")
-        w("           to a file; /metrics on")
+        w("           to a file; /metrics on; limits.commands raised to 10,000,000 (the shipped 10,000 per session")
+        w("           would close a -d or pipelining session after about 1,200 messages)")
         if self.args.warden_reuse_idle > 0:
             w(f"           upstream sessions kept for the next client session (reuse_idle_seconds = {self.args.warden_reuse_idle}:")
             w("           the sink offers no XCLIENT, so they may be; behind Postfix with XCLIENT each has its own)")

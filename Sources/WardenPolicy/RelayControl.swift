@@ -35,15 +35,11 @@ public struct RelayControl: PolicyCheck {
         if mailbox.isAddressLiteral { return "address literal \(mailbox.domain)" }
         let domain = RelayControl.canonicalDomain(mailbox.domain)
         guard acceptedDomains.contains(domain) else { return "domain \(domain) is not accepted" }
-        // Byte tests: `String.contains(String)` goes through Foundation, per recipient.
-        for byte in mailbox.localPart.utf8 {
-            switch byte {
-            case UInt8(ascii: "%"): return "percent hack in local part"
-            case UInt8(ascii: "!"): return "bang path in local part"
-            case UInt8(ascii: "@"): return "@ in quoted local part"
-            default: continue
-            }
-        }
+        // Byte tests (`String.contains(String)` goes through Foundation, per recipient).
+        let local = mailbox.localPart.utf8
+        if local.contains(UInt8(ascii: "%")) { return "percent hack in local part" }
+        if local.contains(UInt8(ascii: "!")) { return "bang path in local part" }
+        if local.contains(UInt8(ascii: "@")) { return "@ in quoted local part" }
         return nil
     }
 

@@ -43,7 +43,8 @@ extension SMTPSession {
             refuse(decision, stage: .connect, reference: reference)
             return
         }
-        // AUTH binds the upstream session to this client: it is never reused, and never a kept one.
+        // AUTH binds the upstream session to this client: it is not taken from the kept ones, and
+        // once AUTH went out it is never kept for another client session.
         withUpstream(reuse: false) { [self] connection in
             guard connection.protectsCredentials else {
                 let reference = nextReference()

@@ -61,6 +61,8 @@ final class SMTPUpstreamConnection: UpstreamConnection, @unchecked Sendable {
     }
 
     func send(_ command: SMTPCommand) -> EventLoopFuture<SMTPReply> {
+        // AUTH logs this upstream session in as the client's user: never to be reused.
+        if case .auth = command { carriesClientState = true }
         var buffer = channel.allocator.buffer(capacity: 128)
         command.write(into: &buffer)
         return exchange(buffer, timeout: configuration.commandTimeoutSeconds)
@@ -127,13 +129,19 @@ final class SMTPUpstreamConnection: UpstreamConnection, @unchecked Sendable {
         SMTPCommand.rset.write(into: &rset)
         let reset: EventLoopFuture<SMTPReply>
         let reply: EventLoopFuture<SMTPReply>
+        // RSET has the connect timeout, as a fresh connection would: a kept session whose path
+        // died silently is given up on as soon, not after the command's own timeout.
+        let resetSeconds = configuration.connectTimeoutSeconds
+        let resetDue = min(due, channel.eventLoop.now + .seconds(Int64(resetSeconds)))
         if capabilities.offers("PIPELINING") {
             let promises = [channel.eventLoop.makePromise(of: SMTPReply.self), channel.eventLoop.makePromise(of: SMTPReply.self)]
-            exchange([rset, command], replies: promises, deadline: due, timeout: timeout)
+            exchange([rset, command], replies: promises, deadline: resetDue, timeout: resetSeconds)
             (reset, reply) = (promises[0].futureResult, promises[1].futureResult)
+            reset.whenSuccess { [self] _ in
+                if replies.isWaiting { deadline.set(due) { [self] in timedOut(after: timeout) } }
+            }
         } else {
-            let resetSeconds = configuration.connectTimeoutSeconds
-            reset = exchange(rset, deadline: channel.eventLoop.now + .seconds(Int64(resetSeconds)), timeout: resetSeconds)
+            reset = exchange(rset, deadline: resetDue, timeout: resetSeconds)
             reply = reset.flatMap { answer in
                 guard answer.isPositiveCompletion else { return self.channel.eventLoop.makeFailedFuture(UpstreamError(.closed)) }
                 return self.exchange(command, deadline: due, timeout: timeout)

@@ -59,33 +59,23 @@ extension RateLimiter {
         var window: Duration
     }
 
-    /// A `ratelimit` rule as the checks read it: a reference, so that walking the rules of a
-    /// stage copies no rule (a `Rule` is a large value).
-    final class RateRule: Sendable {
+    /// A `ratelimit` or `bulk` rule as the checks read it: a reference, so that walking the
+    /// rules of a stage copies no rule (a `Rule` is a large value).
+    final class IndexedRule<Limit: Sendable>: Sendable {
         /// The rule's place in `rules`.
         let index: Int
         let name: String
-        let limit: RateLimit
+        let limit: Limit
 
-        init(index: Int, name: String, limit: RateLimit) {
+        init(index: Int, name: String, limit: Limit) {
             self.index = index
             self.name = name
             self.limit = limit
         }
     }
 
-    /// A `bulk` rule, likewise.
-    final class BulkRule: Sendable {
-        let index: Int
-        let name: String
-        let limit: BulkLimit
-
-        init(index: Int, name: String, limit: BulkLimit) {
-            self.index = index
-            self.name = name
-            self.limit = limit
-        }
-    }
+    typealias RateRule = IndexedRule<RateLimit>
+    typealias BulkRule = IndexedRule<BulkLimit>
 
     /// The counts the `ratelimit` rules guarding `stage` take for these facts.
     func counts(_ stage: Stage, facts: SessionFacts, recipient: String?, size: Int) -> [RateCount] {

@@ -41,6 +41,21 @@ import WardenPolicy
 
     static let mail = SMTPCommand.mail(MailCommand(reversePath: Mailbox(localPart: "a", domain: "example.test")))
 
+    /// A reply's outcome, set and read on the test's one thread (the embedded event loop).
+    final class Outcome: @unchecked Sendable {
+        var result: Result<SMTPReply, Error>?
+    }
+
+    /// A kept session (the upstream offers PIPELINING) that has just sent RSET and MAIL.
+    static func keptSessionSendingMail(connectTimeout: Int) throws -> (EmbeddedChannel, Outcome) {
+        let (channel, connection) = try greeted(["PIPELINING"], connectTimeout: connectTimeout)
+        connection.resetPending = true
+        let outcome = Outcome()
+        connection.send(mail).whenComplete { outcome.result = $0 }
+        _ = try written(channel)
+        return (channel, outcome)
+    }
+
     /// AUTH with an initial response logs the upstream session in as the client's user: it must
     /// never be handed to another client session.
     @Test func anAuthenticatedSessionIsNeverKept() throws {
@@ -66,17 +81,12 @@ import WardenPolicy
     /// A kept session whose path died silently: its RSET is given up on after the connect timeout
     /// (not the command's 300 s), with `keptSessionGone`, so the client session opens a fresh one.
     @Test func aSilentKeptSessionIsGivenUpAfterTheConnectTimeout() throws {
-        let (channel, connection) = try Self.greeted(["PIPELINING"], connectTimeout: 10)
-        connection.resetPending = true
-        let reply = connection.send(Self.mail)
-        _ = try Self.written(channel)
-        var outcome: Result<SMTPReply, Error>?
-        reply.whenComplete { outcome = $0 }
+        let (channel, outcome) = try Self.keptSessionSendingMail(connectTimeout: 10)
         channel.embeddedEventLoop.advanceTime(by: .seconds(9))
-        #expect(outcome == nil)
+        #expect(outcome.result == nil)
         channel.embeddedEventLoop.advanceTime(by: .seconds(2))
-        guard case .failure(let error as UpstreamError) = outcome else {
-            Issue.record("expected a failure, got \(String(describing: outcome))")
+        guard case .failure(let error as UpstreamError) = outcome.result else {
+            Issue.record("expected a failure, got \(String(describing: outcome.result))")
             return
         }
         #expect(error.kind == .keptSessionGone)
@@ -84,18 +94,13 @@ import WardenPolicy
 
     /// Once RSET is answered, the command has its own timeout again.
     @Test func theCommandAfterAnAnsweredRSETHasItsOwnTimeout() throws {
-        let (channel, connection) = try Self.greeted(["PIPELINING"], connectTimeout: 10)
-        connection.resetPending = true
-        let reply = connection.send(Self.mail)
-        _ = try Self.written(channel)
-        var outcome: Result<SMTPReply, Error>?
-        reply.whenComplete { outcome = $0 }
+        let (channel, outcome) = try Self.keptSessionSendingMail(connectTimeout: 10)
         try channel.writeInbound(ByteBuffer(string: "250 2.0.0 Ok\r\n"))
         channel.embeddedEventLoop.advanceTime(by: .seconds(60))
-        #expect(outcome == nil, "MAIL waits up to the command timeout once RSET is answered")
+        #expect(outcome.result == nil, "MAIL waits up to the command timeout once RSET is answered")
         try channel.writeInbound(ByteBuffer(string: "250 2.1.0 Ok\r\n"))
-        guard case .success(let answer) = outcome else {
-            Issue.record("expected the reply, got \(String(describing: outcome))")
+        guard case .success(let answer) = outcome.result else {
+            Issue.record("expected the reply, got \(String(describing: outcome.result))")
             return
         }
         #expect(answer.code == 250)

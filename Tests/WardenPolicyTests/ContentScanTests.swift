@@ -411,7 +411,9 @@ func contentScan(
     matcher: RegexMatcher = RegexMatcher(), sourceLocation: SourceLocation = #_sourceLocation
 ) throws -> ContentResult {
     let rules = try #require(ruleSet.content, "the rule set has content rules", sourceLocation: sourceLocation)
-    return rules.scan(ContentInput(bytes: Array(message.utf8), envelopeFrom: envelopeFrom), sessionHits: sessionHits, matcher: matcher)
+    // As ContentPolicy makes it: only the subjects the rule set's rule types read.
+    let input = ContentInput(bytes: Array(message.utf8), envelopeFrom: envelopeFrom, maxBytes: MIMELimits.defaultMaximumBytes, for: rules)
+    return rules.scan(input, sessionHits: sessionHits, matcher: matcher)
 }
 
 /// Each rule that hit and its count.

@@ -17,6 +17,18 @@ public struct ContentInput: Sendable {
     /// `envelopeFrom` nil takes the address of the Return-Path field, as a message read from a
     /// file has no envelope.
     public init(message: MIMEMessage, envelopeFrom: String?) {
+        self.init(message: message, envelopeFrom: envelopeFrom, rawBody: true, full: true)
+    }
+
+    /// The inputs `rules` read: the `rawbody`, `full` and `uri` subjects are made only when a
+    /// rule of that type is loaded (most rule sets have body and header rules only).
+    init(bytes: [UInt8], envelopeFrom: String?, maxBytes: Int, for rules: ContentRules) {
+        self.init(
+            message: MIMEMessage(bytes: bytes, maxBytes: maxBytes, findingLinks: rules.reads(.uri)),
+            envelopeFrom: envelopeFrom, rawBody: rules.reads(.rawBody), full: rules.reads(.full))
+    }
+
+    private init(message: MIMEMessage, envelopeFrom: String?, rawBody: Bool, full: Bool) {
         self.message = message
         if let envelopeFrom {
             self.envelopeFrom = envelopeFrom
@@ -28,8 +40,8 @@ public struct ContentInput: Sendable {
         }
         let maximum = MIMELimits().maximumBodyLineLength
         bodyLines = message.bodyLines
-        rawBodyParagraphs = message.rawBodyParts.flatMap { Self.paragraphs($0, maximum: maximum) }
-        full = Array(message.fullBytes)
+        rawBodyParagraphs = rawBody ? message.rawBodyParts.flatMap { Self.paragraphs($0, maximum: maximum) } : []
+        self.full = full ? Array(message.fullBytes) : []
         uris = message.uris.map { Array($0.utf8) }
         fieldNames = message.headers.map { $0.name.lowercased() }
     }

@@ -22,7 +22,7 @@ public final class ContentPolicy: Sendable {
 
     /// Scans the first `scanBytes` of `message`.
     public func scan(_ message: [UInt8], envelopeFrom: String?, sessionHits: [String: Int] = [:]) -> ContentResult {
-        let input = ContentInput(bytes: message, envelopeFrom: envelopeFrom, maxBytes: scanBytes)
+        let input = ContentInput(bytes: message, envelopeFrom: envelopeFrom, maxBytes: scanBytes, for: rules)
         let box = matchers.withLock { $0.popLast() } ?? MatcherBox()
         defer { matchers.withLock { if $0.count < 64 { $0.append(box) } } }
         return rules.scan(input, sessionHits: sessionHits, matcher: box.matcher)

@@ -9,7 +9,7 @@ extension ContentRules {
         var counts = [Double](repeating: 0, count: names.count)
         var evidence = [String](repeating: "", count: names.count)
         var result = ContentResult()
-        result.scannedBytes = input.full.count
+        result.scannedBytes = input.message.fullBytes.count
         result.problems = input.message.problems
         var index = 0
         // Each header value once, and which of its rules' literals it holds: query q's screen

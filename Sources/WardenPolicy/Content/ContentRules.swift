@@ -70,6 +70,9 @@ public final class ContentRules: Sendable {
     let rulesInOrder: [Rule]
 
     public var count: Int { entries.reduce(0) { $0 + $1.count } + metas.count }
+
+    /// Whether any rule of `kind` is loaded (its subject must be made for a scan).
+    func reads(_ kind: Kind) -> Bool { !entries[kind.rawValue].isEmpty }
     public var isEmpty: Bool { count == 0 }
 
     /// `rules` are the rule set's content rules (enabled ones only), `sessionRules` the names of

@@ -55,18 +55,23 @@ public struct MIMEMessage: Sendable {
     public var bodyLines: [[UInt8]]
     /// `full`: the message as received (up to `maxBytes`, without a leading mbox `From ` line),
     /// invalid UTF-8 replaced.
-    public var full: String
+    public var full: String { String(decoding: fullBytes, as: UTF8.self) }
     /// `full` as bytes, not made valid UTF-8, for rules that match bytes.
     public var fullBytes: ArraySlice<UInt8>
     /// `uri`: the links in the text (after the Subject and the rendered body, in order) and then
     /// in the HTML (`href`, `src` and the like, in document order), each followed by the
     /// cleaned-up forms SpamAssassin adds (see `MIMEURICanonicalizer`), without duplicates.
+    /// Empty when the message was read without `findingLinks`.
     public var uris: [String]
     /// The parts `body` renders, in order: the content type (`text/html` also for an attachment
     /// named `*.html`), the declared charset, and the text decoded to UTF-8 (HTML not rendered).
     public var textParts: [(contentType: String, charset: String?, text: String)]
 
-    public init(bytes: [UInt8], maxBytes: Int = MIMELimits.defaultMaximumBytes, limits: MIMELimits = MIMELimits()) {
+    /// `findingLinks` false leaves `uris` empty: the link search is for `uri` rules only.
+    public init(
+        bytes: [UInt8], maxBytes: Int = MIMELimits.defaultMaximumBytes, limits: MIMELimits = MIMELimits(),
+        findingLinks: Bool = true
+    ) {
         var problems: [MIMEProblem] = []
         let input = bytes.count > maxBytes ? Array(bytes.prefix(max(0, maxBytes))) : bytes
         if input.count < bytes.count { problems.append(.truncated) }
@@ -89,9 +94,8 @@ public struct MIMEMessage: Sendable {
         rawBodyParts = text.rawBodyParts
         textParts = text.textParts
         fullBytes = input[MIMEEntityParser.mboxSeparatorLength(input)...]
-        full = String(decoding: fullBytes, as: UTF8.self)
         bodyLines = MIMEBodyText.shortLines(text.body, maximum: limits.maximumBodyLineLength)
-        uris = Self.links(bodyLines: bodyLines, html: text.htmlURIs, limits: limits)
+        uris = findingLinks ? Self.links(bodyLines: bodyLines, html: text.htmlURIs, limits: limits) : []
         self.problems = problems.prefix(limits.maximumProblems).map(\.rawValue)
     }
 

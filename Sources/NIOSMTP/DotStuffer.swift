@@ -1,10 +1,5 @@
 import NIOCore
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import SMTPCore
 
 /// Writes canonical message content as DATA (RFC 5321 4.5.2): every line that starts with "."
 /// gets one more, and the content ends with CRLF "." CRLF. The input is canonical (CRLF only),
@@ -45,12 +40,11 @@ public struct DotStuffer: Sendable {
     private mutating func lineStartDots(_ chunk: ByteBuffer) -> [Int] {
         var dots: [Int] = []
         chunk.withUnsafeReadableBytes { bytes in
-            guard let base = bytes.baseAddress, !bytes.isEmpty else { return }
+            guard !bytes.isEmpty else { return }
             let count = bytes.count
             if atLineStart, bytes[0] == UInt8(ascii: ".") { dots.append(0) }
             var from = 0
-            while from < count, let found = memchr(base + from, 0x0A, count - from) {
-                let newline = base.distance(to: UnsafeRawPointer(found))
+            while let newline = bytes.firstOffset(of: 0x0A, in: from..<count) {
                 let afterCR = newline > 0 ? bytes[newline - 1] == 0x0D : lastWasCR
                 if afterCR, newline + 1 < count, bytes[newline + 1] == UInt8(ascii: ".") { dots.append(newline + 1) }
                 from = newline + 1

@@ -1,10 +1,5 @@
 import NIOCore
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import SMTPCore
 
 /// Cuts the bytes a client sends into SMTP frames: command lines, message content read after
 /// `DATA`, and `BDAT` chunks. It is the boundary against SMTP smuggling and unbounded buffering;
@@ -199,32 +194,19 @@ extension SMTPFrameDecoder {
 
     /// Offset from `readerIndex` of the first `byte` within `range` (offsets from `readerIndex`).
     static func firstOffset(of byte: UInt8, in range: Range<Int>, of buffer: ByteBuffer) -> Int? {
-        buffer.withUnsafeReadableBytes { bytes in
-            var offset = range.lowerBound
-            while offset < range.upperBound {
-                if bytes[offset] == byte {
-                    return offset
-                }
-                offset += 1
-            }
-            return nil
-        }
+        buffer.withUnsafeReadableBytes { $0.firstOffset(of: byte, in: range) }
     }
 
     /// Offset from `readerIndex` of the first CR or LF at or after offset `start`.
     static func firstLineEndingOffset(from start: Int, of buffer: ByteBuffer) -> Int? {
         buffer.withUnsafeReadableBytes { bytes in
-            guard let base = bytes.baseAddress else { return nil }
-            // Vector searches (memchr) instead of a test per byte: the LF, then a CR before it,
-            // window by window, so that content without either is not searched again and again.
+            // Vector searches instead of a test per byte: the LF, then a CR before it, window by
+            // window, so that content without either is not searched again and again.
             var window = start
             while window < bytes.count {
                 let end = min(bytes.count, window + 512)
-                let lf = memchr(base + window, Int32(Self.lf), end - window).map { base.distance(to: UnsafeRawPointer($0)) }
-                let crEnd = lf ?? end
-                if let cr = memchr(base + window, Int32(Self.cr), crEnd - window) {
-                    return base.distance(to: UnsafeRawPointer(cr))
-                }
+                let lf = bytes.firstOffset(of: Self.lf, in: window..<end)
+                if let cr = bytes.firstOffset(of: Self.cr, in: window..<(lf ?? end)) { return cr }
                 if let lf { return lf }
                 window = end
             }

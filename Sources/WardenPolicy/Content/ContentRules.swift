@@ -12,28 +12,17 @@ public final class ContentRules: Sendable {
     final class Entry: Sendable {
         let rule: Rule
         let test: ContentTest
-        /// Indices of the rule's required literal, or of its spellings (one of which every match
-        /// holds), in its kind's screen (a header rule's: in its query's screen); the rule runs
-        /// when one of them was found. Empty when it always runs.
-        let literals: [Int]
-        /// A header rule's index in `headerQueries`.
-        let query: Int
-        // Read for every rule of every scan: kept apart so that reading them copies nothing.
+        // Read for every rule that runs: kept apart so that reading them copies nothing.
         let name: String
         let flags: RuleFlags
         let regex: Regex8?
-        /// A header rule with an `[if-unset: ...]` text.
-        let hasIfUnset: Bool
 
-        init(rule: Rule, test: ContentTest, literals: [Int], query: Int) {
+        init(rule: Rule, test: ContentTest) {
             self.rule = rule
             self.test = test
-            self.literals = literals
-            self.query = query
             name = rule.name
             flags = rule.flags
             regex = test.regex
-            if case .header(_, _, .some) = test { hasIfUnset = true } else { hasIfUnset = false }
         }
     }
 
@@ -80,6 +69,12 @@ public final class ContentRules: Sendable {
     init(rules: [Rule], sessionRules: Set<String>) {
         var byKind = [[Entry]](repeating: [], count: Kind.allCases.count)
         var literals = [[[UInt8]]](repeating: [], count: Kind.allCases.count)
+        // Per kind and rule: the indices of the rule's required literal, or of its spellings
+        // (one of which every match holds), in its kind's screen (a header rule's: in its
+        // query's screen); the rule runs when one of them was found, always when there is none.
+        var screenIndicesByKind = [[[Int]]](repeating: [], count: Kind.allCases.count)
+        var ruleQueries: [Int] = []
+        var ruleIfUnset: [Bool] = []
         var metaRules: [Rule] = []
         var queries: [HeaderQuery] = []
         var headerLiterals: [[[UInt8]]] = []
@@ -97,9 +92,8 @@ public final class ContentRules: Sendable {
             // A negated rule needs every run. A rule is screened by its required literal, or
             // else by the spellings of its literals and small classes.
             var screenIndices: [Int] = []
-            var queryIndex = 0
-            if case .header(let query, let operation, _) = test {
-                queryIndex = queries.firstIndex(of: query) ?? queries.count
+            if case .header(let query, let operation, let ifUnset) = test {
+                let queryIndex = queries.firstIndex(of: query) ?? queries.count
                 if queryIndex == queries.count {
                     queries.append(query)
                     headerLiterals.append([])
@@ -108,18 +102,21 @@ public final class ContentRules: Sendable {
                     screenIndices = Array(headerLiterals[queryIndex].count..<(headerLiterals[queryIndex].count + required.count))
                     headerLiterals[queryIndex] += required
                 }
+                ruleQueries.append(queryIndex)
+                ruleIfUnset.append(ifUnset != nil)
             } else if let regex = test.regex, let required = Self.screened(regex) {
                 screenIndices = Array(literals[kind.rawValue].count..<(literals[kind.rawValue].count + required.count))
                 literals[kind.rawValue] += required
             }
-            byKind[kind.rawValue].append(Entry(rule: rule, test: test, literals: screenIndices, query: queryIndex))
+            byKind[kind.rawValue].append(Entry(rule: rule, test: test))
+            screenIndicesByKind[kind.rawValue].append(screenIndices)
         }
         headerQueries = queries
         headerScreens = headerLiterals.map(LiteralScreen.init)
         entries = byKind
-        gates = byKind.map { RuleGates($0.map(\.literals)) }
-        headerRuleQueries = byKind[Kind.header.rawValue].map(\.query)
-        headerRuleIfUnset = byKind[Kind.header.rawValue].map(\.hasIfUnset)
+        gates = screenIndicesByKind.map(RuleGates.init)
+        headerRuleQueries = ruleQueries
+        headerRuleIfUnset = ruleIfUnset
         screens = literals.map(LiteralScreen.init)
         var names = byKind.flatMap { $0.map(\.rule.name) }
         let indexByName = Dictionary(names.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import SMTPCore
 
 /// One line of a message: `range` of its buffer, plus a line feed when `hasNewline`. Lines are
 /// cut at LF; in a CRLF message the CR is left out of `range`.
@@ -15,10 +11,7 @@ struct MIMELine: Sendable {
 
     /// The index of the first line feed in `bytes` at or after `start` (memchr).
     static func firstLineFeed(in bytes: [UInt8], from start: Int) -> Int? {
-        bytes.withUnsafeBytes { raw in
-            guard let base = raw.baseAddress, start < raw.count else { return nil }
-            return memchr(base + start, 0x0A, raw.count - start).map { base.distance(to: UnsafeRawPointer($0)) }
-        }
+        bytes.withUnsafeBytes { $0.firstOffset(of: 0x0A, in: min(start, $0.count)..<$0.count) }
     }
 
     /// Splits `bytes` into lines; the last one has no newline when the text does not end in LF.

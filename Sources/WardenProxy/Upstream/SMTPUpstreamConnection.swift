@@ -87,7 +87,7 @@ final class SMTPUpstreamConnection: UpstreamConnection, @unchecked Sendable {
             self.deadline.set(due) { [self] in timedOut(after: configuration.dataTimeoutSeconds) }
             let writer = DataWriter(channel: self.channel, message: message)
             return writer.writeAll().assumeIsolated().flatMap { last in
-                self.exchange(last, deadline: due, timeout: self.configuration.dataTimeoutSeconds)
+                self.exchange(last, replies: 1, deadline: due, timeout: self.configuration.dataTimeoutSeconds)[0]
             }.map { reply in
                 MessageOutcome(reply: reply, contentSent: true)
             }.nonisolated()
@@ -134,9 +134,8 @@ final class SMTPUpstreamConnection: UpstreamConnection, @unchecked Sendable {
         let resetSeconds = configuration.connectTimeoutSeconds
         let resetDue = min(due, channel.eventLoop.now + .seconds(Int64(resetSeconds)))
         if capabilities.offers("PIPELINING") {
-            let promises = [channel.eventLoop.makePromise(of: SMTPReply.self), channel.eventLoop.makePromise(of: SMTPReply.self)]
-            exchange([rset, command], replies: promises, deadline: resetDue, timeout: resetSeconds)
-            (reset, reply) = (promises[0].futureResult, promises[1].futureResult)
+            let answers = exchange([rset, command], replies: 2, deadline: resetDue, timeout: resetSeconds)
+            (reset, reply) = (answers[0], answers[1])
             reset.whenSuccess { [self] _ in
                 if replies.isWaiting { deadline.set(due) { [self] in timedOut(after: timeout) } }
             }
@@ -160,26 +159,28 @@ final class SMTPUpstreamConnection: UpstreamConnection, @unchecked Sendable {
     }
 
     private func exchange(_ bytes: ByteBuffer?, deadline due: NIODeadline, timeout: Int) -> EventLoopFuture<SMTPReply> {
-        exchange(bytes.map { [$0] } ?? [], deadline: due, timeout: timeout)
-    }
-
-    /// Writes `parts` in one flush (one system call for a few of them) and waits for one reply.
-    private func exchange(_ parts: [ByteBuffer], deadline due: NIODeadline, timeout: Int) -> EventLoopFuture<SMTPReply> {
         let promise = channel.eventLoop.makePromise(of: SMTPReply.self)
-        exchange(parts, replies: [promise], deadline: due, timeout: timeout)
+        replies.expectReply(promise)
+        if let bytes { channel.writeAndFlush(bytes, promise: nil) }
+        awaitReplies(until: due, timeout: timeout, last: promise.futureResult)
         return promise.futureResult
     }
 
-    /// Writes `parts` in one flush and completes `promises` with the replies that follow, in
-    /// order, all within `due`.
-    private func exchange(
-        _ parts: [ByteBuffer], replies promises: [EventLoopPromise<SMTPReply>], deadline due: NIODeadline, timeout: Int
-    ) {
+    /// Writes `parts` in one flush (one system call for a few of them) and waits for `count`
+    /// replies, in order, all within `due`.
+    private func exchange(_ parts: [ByteBuffer], replies count: Int, deadline due: NIODeadline, timeout: Int) -> [EventLoopFuture<SMTPReply>] {
+        let promises = (0..<count).map { _ in channel.eventLoop.makePromise(of: SMTPReply.self) }
         for promise in promises { replies.expectReply(promise) }
         for part in parts { channel.write(part, promise: nil) }
-        if !parts.isEmpty { channel.flush() }
+        channel.flush()
+        awaitReplies(until: due, timeout: timeout, last: promises[count - 1].futureResult)
+        return promises.map(\.futureResult)
+    }
+
+    /// Runs the deadline for the replies just asked for, until `last` of them arrives.
+    private func awaitReplies(until due: NIODeadline, timeout: Int, last: EventLoopFuture<SMTPReply>) {
         deadline.set(due) { [self] in timedOut(after: timeout) }
-        promises.last?.futureResult.whenComplete { [self] _ in
+        last.whenComplete { [self] _ in
             if !replies.isWaiting { deadline.clear() }
         }
     }
